@@ -1,0 +1,348 @@
+//! `Client`: cheap to clone (an `Arc` inside), configured by `ClientBuilder`.
+//! Every endpoint method generated from the spec ends in [`Client::call`].
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use tracing::Instrument as _;
+
+use crate::auth::{Auth, SigCache};
+use crate::endpoint::{Endpoint, EndpointError, RetryClass};
+use crate::envelope::Envelope;
+use crate::error::{ApiError, BuildError, DecodeError, Error, TransportError};
+use crate::random::random_u32;
+use crate::region::Region;
+use crate::transport::{check_base_url, Query, Transport};
+use crate::usersig::{SecretKey, Signer};
+use crate::validate::ValidationError;
+
+/// A client for the Tencent Cloud IM server REST API.
+///
+/// Cloning is cheap and clones share the connection pool and the cached
+/// admin UserSig. Build one with [`Client::builder`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    sdkappid: u64,
+    identifier: String,
+    auth: Auth,
+    transport: Transport,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("sdkappid", &self.inner.sdkappid)
+            .field("identifier", &self.inner.identifier)
+            .field("base_url", &self.inner.transport.base())
+            .field("auth", &self.inner.auth)
+            .finish()
+    }
+}
+
+/// Configures a [`Client`].
+#[derive(Clone)]
+pub struct ClientBuilder {
+    sdkappid: Option<u64>,
+    identifier: Option<String>,
+    secret_key: Option<SecretKey>,
+    usersig: Option<String>,
+    region: Option<Region>,
+    backup_domain: bool,
+    base_url: Option<String>,
+    connect_timeout: Duration,
+    timeout: Duration,
+    sig_ttl: Duration,
+    sig_renew_margin: Duration,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("sdkappid", &self.sdkappid)
+            .field("identifier", &self.identifier)
+            .field(
+                "secret_key",
+                &self.secret_key.as_ref().map(|_| "<redacted>"),
+            )
+            .field("usersig", &self.usersig.as_ref().map(|_| "<redacted>"))
+            .field("region", &self.region)
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for ClientBuilder {
+    fn default() -> Self {
+        Self {
+            sdkappid: None,
+            identifier: None,
+            secret_key: None,
+            usersig: None,
+            region: None,
+            backup_domain: false,
+            base_url: None,
+            connect_timeout: Duration::from_secs(5),
+            // Tencent processes for up to 3 s and asks for a longer client timeout.
+            timeout: Duration::from_secs(10),
+            sig_ttl: Duration::from_secs(24 * 3600),
+            sig_renew_margin: Duration::from_secs(600),
+        }
+    }
+}
+
+impl ClientBuilder {
+    /// The app's SDKAppID.
+    pub fn sdkappid(mut self, sdkappid: u64) -> Self {
+        self.sdkappid = Some(sdkappid);
+        self
+    }
+    /// The App admin account every call is made as.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.identifier = Some(identifier.into());
+        self
+    }
+    /// Sign the admin UserSig from this secret key (cached and renewed).
+    pub fn secret_key(mut self, key: impl Into<String>) -> Self {
+        self.secret_key = Some(SecretKey::new(key));
+        self
+    }
+    /// Send this UserSig verbatim instead of signing (no key needed; not renewed).
+    pub fn usersig(mut self, usersig: impl Into<String>) -> Self {
+        self.usersig = Some(usersig.into());
+        self
+    }
+    /// The data centre of the SDKAppID.
+    pub fn region(mut self, region: Region) -> Self {
+        self.region = Some(region);
+        self
+    }
+    /// Use the region's backup domain (for DNS hijacking), where one is listed.
+    pub fn backup_domain(mut self, yes: bool) -> Self {
+        self.backup_domain = yes;
+        self
+    }
+    /// Send to this base URL instead of a region domain (an emulator, a
+    /// proxy). Plain `http` is accepted only for loopback hosts.
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = Some(url.into());
+        self
+    }
+    /// Connection timeout (default 5 s).
+    pub fn connect_timeout(mut self, t: Duration) -> Self {
+        self.connect_timeout = t;
+        self
+    }
+    /// Timeout of one attempt (default 10 s; Tencent's servers take up to 3 s).
+    pub fn timeout(mut self, t: Duration) -> Self {
+        self.timeout = t;
+        self
+    }
+    /// Validity of the signed admin UserSig (default 24 h, Tencent's advised minimum).
+    pub fn usersig_ttl(mut self, t: Duration) -> Self {
+        self.sig_ttl = t;
+        self
+    }
+    /// Renew the cached UserSig this long before it expires (default 10 min).
+    pub fn usersig_renew_margin(mut self, t: Duration) -> Self {
+        self.sig_renew_margin = t;
+        self
+    }
+
+    pub fn build(self) -> Result<Client, BuildError> {
+        let sdkappid = self.sdkappid.ok_or(BuildError::MissingSdkAppId)?;
+        let identifier = self
+            .identifier
+            .filter(|s| !s.trim().is_empty())
+            .ok_or(BuildError::MissingIdentifier)?;
+        let auth = match (self.secret_key, self.usersig) {
+            (Some(_), Some(_)) => return Err(BuildError::ConflictingCredentials),
+            (None, None) => return Err(BuildError::MissingCredentials),
+            (None, Some(sig)) => Auth::Fixed(sig.into()),
+            (Some(key), None) => Auth::Signed(SigCache::new(
+                Signer::new(sdkappid, key),
+                identifier.clone(),
+                self.sig_ttl.as_secs().max(60),
+                self.sig_renew_margin.as_secs(),
+            )),
+        };
+        let base = match (self.region, self.base_url) {
+            (Some(_), Some(_)) => return Err(BuildError::ConflictingEndpoint),
+            (None, Some(url)) => check_base_url(&url)?,
+            (Some(r), None) => {
+                let domain = if self.backup_domain { r.backup_domain().unwrap_or(r.domain()) } else { r.domain() };
+                format!("https://{domain}")
+            }
+            (None, None) => {
+                return Err(BuildError::InvalidBaseUrl {
+                    url: String::new(),
+                    reason: "choose the region of your SDKAppID (or a base URL): a wrong region fails with 70016/70020/60026",
+                })
+            }
+        };
+        let transport = Transport::new(base, self.connect_timeout, self.timeout)?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                sdkappid,
+                identifier,
+                auth,
+                transport,
+            }),
+        })
+    }
+}
+
+impl Client {
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    pub fn sdkappid(&self) -> u64 {
+        self.inner.sdkappid
+    }
+
+    pub fn identifier(&self) -> &str {
+        &self.inner.identifier
+    }
+
+    /// `scheme://host[:port]` requests go to.
+    pub fn base_url(&self) -> &str {
+        self.inner.transport.base()
+    }
+
+    /// How many times the admin UserSig has been signed (0 with a fixed usersig).
+    pub fn usersig_sign_count(&self) -> u64 {
+        match &self.inner.auth {
+            Auth::Signed(c) => c.sign_count(),
+            Auth::Fixed(_) => 0,
+        }
+    }
+
+    /// Send any generated request. Every endpoint method ends here:
+    /// validate (nothing is sent on a violation), fill `Random`/`MsgRandom`
+    /// once, send, check the envelope, decode. A refused UserSig (70001 and
+    /// the other `resign` codes) is re-signed and the identical body sent once
+    /// more.
+    pub async fn call<R: Endpoint>(&self, mut request: R) -> Result<R::Response, Error<R::Error>> {
+        let meta = R::META;
+        let endpoint = &meta.path[4..];
+        let violations = request.violations();
+        if !violations.is_empty() {
+            return Err(Error::Invalid(ValidationError {
+                endpoint,
+                violations,
+            }));
+        }
+        request.fill_random(&mut random_u32);
+        let body = match serde_json::to_vec(&request) {
+            Ok(b) => Bytes::from(b),
+            Err(e) => {
+                return Err(Error::Decode(DecodeError {
+                    endpoint,
+                    random: 0,
+                    message: format!("request did not encode: {e}"),
+                }))
+            }
+        };
+        let random = random_u32();
+        let span = tracing::debug_span!("im_api.call", endpoint, random);
+        self.send(meta.path, endpoint, random, body)
+            .instrument(span)
+            .await
+    }
+
+    async fn send<Resp, E>(
+        &self,
+        path: &'static str,
+        endpoint: &'static str,
+        random: u32,
+        body: Bytes,
+    ) -> Result<Resp, Error<E>>
+    where
+        Resp: serde::de::DeserializeOwned + crate::__private::PartialFailures,
+        E: EndpointError,
+    {
+        let inner = &*self.inner;
+        let mut attempts = 0u32;
+        let mut resigned = false;
+        loop {
+            attempts += 1;
+            let sig = inner.auth.current();
+            let url = inner.transport.url(
+                path,
+                &Query {
+                    sdkappid: inner.sdkappid,
+                    identifier: &inner.identifier,
+                    usersig: &sig,
+                    random,
+                },
+            );
+            let bytes = match inner.transport.post(url, body.clone()).await {
+                Ok(b) => b,
+                Err(a) => {
+                    tracing::debug!(
+                        attempt = attempts,
+                        status = a.status,
+                        timeout = a.timeout,
+                        "transport failure"
+                    );
+                    return Err(Error::Transport(TransportError {
+                        endpoint,
+                        random,
+                        status: a.status,
+                        timeout: a.timeout,
+                        attempts,
+                        source: a.source,
+                    }));
+                }
+            };
+            let decode_err = |e: serde_json::Error| {
+                Error::Decode(DecodeError {
+                    endpoint,
+                    random,
+                    message: e.to_string(),
+                })
+            };
+            let env: Envelope = serde_json::from_slice(&bytes).map_err(decode_err)?;
+            if env.failed() {
+                let code = env.error_code.unwrap_or(0);
+                // Partial failure: the per-item list carries the outcome.
+                if let Ok(resp) = serde_json::from_slice::<Resp>(&bytes) {
+                    if resp.partial_failures() > 0 {
+                        tracing::debug!(
+                            attempt = attempts,
+                            code,
+                            failed_items = resp.partial_failures(),
+                            "partial failure"
+                        );
+                        return Ok(resp);
+                    }
+                }
+                let kind = E::from_code(code);
+                tracing::debug!(attempt = attempts, code, "server error");
+                if kind.retry_class() == RetryClass::Resign && !resigned && inner.auth.refused(&sig)
+                {
+                    resigned = true;
+                    continue;
+                }
+                return Err(Error::Api(ApiError {
+                    endpoint,
+                    code,
+                    kind,
+                    info: env.error_info.unwrap_or_default(),
+                    display: env.error_display,
+                    request_id: env.request_id,
+                    random,
+                    attempts,
+                }));
+            }
+            tracing::debug!(attempt = attempts, "ok");
+            return serde_json::from_slice::<Resp>(&bytes).map_err(decode_err);
+        }
+    }
+}

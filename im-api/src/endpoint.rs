@@ -1,0 +1,82 @@
+//! What generated code implements: the endpoint description, its typed error
+//! codes and their retry class. The runtime (client, retries, limiter) works
+//! from these; nothing here is written per endpoint by hand.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::validate::Validate;
+
+/// How the client treats an error code, from the spec's `retry` class.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RetryClass {
+    /// Transient: resend the identical body.
+    Retryable,
+    /// Over a rate limit: resend the identical body after a longer backoff.
+    RateLimited,
+    /// The UserSig was refused: sign a fresh one, then retry once.
+    Resign,
+    /// Never retried.
+    Permanent,
+}
+
+/// Facts about one endpoint, straight from its spec entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct EndpointMeta {
+    /// The Rust method name, e.g. `send_group_msg`.
+    pub name: &'static str,
+    pub service: &'static str,
+    pub command: &'static str,
+    /// `/v4/{service}/{command}`.
+    pub path: &'static str,
+    pub summary: &'static str,
+    /// Documented calls per second for the app, when documented.
+    pub per_second: Option<u32>,
+    /// Documented messages per second for a single group, when documented.
+    pub per_group_per_second: Option<u32>,
+    /// Group types the endpoint supports (empty when not group-specific).
+    pub group_types: &'static [&'static str],
+    /// Older command names of the same endpoint.
+    pub aliases: &'static [&'static str],
+    /// Body fields filled with a fresh random u32 when unset (`Random`, `MsgRandom`).
+    pub random_fields: &'static [&'static str],
+    /// The endpoint's documented private error codes.
+    pub error_codes: &'static [i64],
+    /// The spec entry models only part of the documented fields.
+    pub partial: bool,
+    /// The spec file that declares the endpoint.
+    pub spec_file: &'static str,
+}
+
+impl EndpointMeta {
+    /// `service/command`.
+    pub fn service_command(&self) -> String {
+        format!("{}/{}", self.service, self.command)
+    }
+}
+
+/// An endpoint's typed error codes (generated per endpoint, plus `PublicError`).
+pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'static {
+    /// The typed value for a code; unknown codes map to a fallback variant.
+    fn from_code(code: i64) -> Self;
+    /// The numeric code.
+    fn code(&self) -> i64;
+    /// Whether and how the client may retry.
+    fn retry_class(&self) -> RetryClass;
+    /// The meaning, from the spec.
+    fn description(&self) -> &'static str;
+}
+
+/// A request body that knows its endpoint. Implemented by generated `Request` types.
+pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
+    type Response: DeserializeOwned + crate::__private::PartialFailures + Send + 'static;
+    type Error: EndpointError;
+    const META: &'static EndpointMeta;
+    /// Fill `Random`/`MsgRandom` when unset. Called once per logical call,
+    /// before the first attempt, so every retry sends the identical body.
+    fn fill_random(&mut self, next: &mut dyn FnMut() -> u32);
+}

@@ -1,0 +1,59 @@
+//! A typed client for the Tencent Cloud IM (Chat) server REST API, generated
+//! from the declarative specs in `specs/`.
+//!
+//! ```no_run
+//! use im_api::{api::send_group_msg, types::MsgElement, Client, Region};
+//!
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let client = Client::builder()
+//!     .sdkappid(1400000000)
+//!     .identifier("administrator")
+//!     .secret_key(std::env::var("IM_SECRET_KEY")?)
+//!     .region(Region::Singapore)
+//!     .build()?;
+//! let sent = client
+//!     .send_group_msg(send_group_msg::Request::new("@TGS#2C5SZEAEF", [MsgElement::text("hello")]))
+//!     .await?;
+//! println!("MsgSeq {}", sent.msg_seq);
+//! # Ok(()) }
+//! ```
+//!
+//! Where things are:
+//! - [`api`]: one module per endpoint (`Request`, `Response`, `Error`, `META`),
+//!   generated from the spec; the matching `Client` methods.
+//! - [`types`]: shared types (message elements, push settings).
+//! - [`Client`]/[`ClientBuilder`] (`client.rs`), the transport (`transport.rs`),
+//!   the UserSig signer (`usersig.rs`) and its cache (`auth.rs`), regions
+//!   (`region.rs`), the response envelope (`envelope.rs`), errors (`error.rs`),
+//!   pre-send validation (`validate.rs`).
+
+extern crate self as im_api;
+
+mod auth;
+mod client;
+mod endpoint;
+mod envelope;
+mod error;
+mod messages;
+mod random;
+mod region;
+mod transport;
+pub mod usersig;
+mod validate;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+mod generated {
+    im_macros::generate!(internal, path = "../specs");
+}
+
+pub use client::{Client, ClientBuilder};
+pub use endpoint::{Endpoint, EndpointError, EndpointMeta, RetryClass};
+pub use error::{ApiError, BuildError, DecodeError, Error, TransportError};
+pub use generated::{api, types, PublicError, ENDPOINTS};
+pub use random::random_u32;
+pub use region::Region;
+pub use usersig::{SecretKey, Signer};
+pub use validate::{Problem, Validate, ValidationError, Violation};

@@ -1,0 +1,94 @@
+//! Paths generated code reaches through `im_api::__private`, so users of the
+//! macros add no serde or serde_json dependency. Not a public API.
+
+pub use core;
+pub use serde;
+pub use serde_json;
+
+pub use crate::validate::{Validate, Validator};
+
+/// Responses whose spec names a per-item failure list (`partial_failure`).
+pub trait PartialFailures {
+    /// How many items failed; such a response is returned as `Ok` even when
+    /// the envelope says `FAIL`.
+    fn partial_failures(&self) -> usize {
+        0
+    }
+}
+
+/// An adjacently tagged value (`{"MsgType": "...", "MsgContent": {...}}`) whose
+/// tag may be unknown to this version.
+#[derive(Debug)]
+pub struct TaggedContent {
+    pub tag: String,
+    pub content: serde_json::Value,
+}
+
+impl TaggedContent {
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+        tag: &'static str,
+        content: &'static str,
+    ) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        use serde::Deserialize as _;
+        let mut map = serde_json::Map::deserialize(deserializer)?;
+        let tag_value = match map.remove(tag) {
+            Some(serde_json::Value::String(s)) => s,
+            Some(_) => return Err(D::Error::custom(format_args!("`{tag}` must be a string"))),
+            None => return Err(D::Error::missing_field(tag)),
+        };
+        let content = map.remove(content).unwrap_or(serde_json::Value::Null);
+        Ok(Self {
+            tag: tag_value,
+            content,
+        })
+    }
+}
+
+/// A bool carried on the wire as the integer 0 or 1 (any non-zero decodes as true).
+pub mod bool01 {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &bool, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_u8(u8::from(*value))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+        d.deserialize_any(Visitor)
+    }
+
+    struct Visitor;
+
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = bool;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("0 or 1")
+        }
+        fn visit_u64<E>(self, v: u64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<bool, E> {
+            Ok(v != 0)
+        }
+        fn visit_bool<E>(self, v: bool) -> Result<bool, E> {
+            Ok(v)
+        }
+    }
+
+    /// The same for `Option<bool>`.
+    pub mod option {
+        use serde::{Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(value: &Option<bool>, s: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+    }
+}

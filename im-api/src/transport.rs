@@ -1,0 +1,182 @@
+//! HTTP transport: reqwest (rustls) with a connection pool and timeouts.
+//! Builds the request URL and sends one attempt. The URL carries the usersig,
+//! so it is never logged and is stripped from every error.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::error::BuildError;
+
+#[derive(Debug, Clone)]
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    /// `scheme://host[:port][/prefix]` without a trailing slash.
+    base: String,
+}
+
+/// One attempt's outcome when no 200 body came back.
+#[derive(Debug)]
+pub(crate) struct AttemptError {
+    pub status: Option<u16>,
+    pub timeout: bool,
+    pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+pub(crate) struct Query<'a> {
+    pub sdkappid: u64,
+    pub identifier: &'a str,
+    pub usersig: &'a str,
+    pub random: u32,
+}
+
+impl Transport {
+    pub(crate) fn new(
+        base: String,
+        connect_timeout: Duration,
+        timeout: Duration,
+    ) -> Result<Self, BuildError> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .timeout(timeout)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .tcp_nodelay(true)
+            .user_agent(concat!("im-api/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| BuildError::Http(e.without_url().to_string()))?;
+        Ok(Self { http, base })
+    }
+
+    pub(crate) fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub(crate) fn url(&self, path: &str, q: &Query<'_>) -> String {
+        let mut url = String::with_capacity(self.base.len() + path.len() + 96 + q.usersig.len());
+        url.push_str(&self.base);
+        url.push_str(path);
+        url.push_str("?sdkappid=");
+        url.push_str(&q.sdkappid.to_string());
+        url.push_str("&identifier=");
+        encode_component(q.identifier, &mut url);
+        url.push_str("&usersig=");
+        encode_component(q.usersig, &mut url);
+        url.push_str("&random=");
+        url.push_str(&q.random.to_string());
+        url.push_str("&contenttype=json");
+        url
+    }
+
+    pub(crate) async fn post(&self, url: String, body: Bytes) -> Result<Bytes, AttemptError> {
+        let strip = |e: reqwest::Error| AttemptError {
+            status: e.status().map(|s| s.as_u16()),
+            timeout: e.is_timeout(),
+            source: Some(Box::new(e.without_url())),
+        };
+        let resp = self
+            .http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await
+            .map_err(strip)?;
+        let status = resp.status().as_u16();
+        if status != 200 {
+            return Err(AttemptError {
+                status: Some(status),
+                timeout: false,
+                source: None,
+            });
+        }
+        resp.bytes().await.map_err(strip)
+    }
+}
+
+/// Percent-encode a query value (RFC 3986 unreserved characters pass).
+fn encode_component(s: &str, out: &mut String) {
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'*') {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(char::from(b"0123456789ABCDEF"[(b >> 4) as usize]));
+            out.push(char::from(b"0123456789ABCDEF"[(b & 15) as usize]));
+        }
+    }
+}
+
+/// Check a base URL: http(s), no credentials, query or fragment, and plain
+/// http only for loopback hosts. Returns it without a trailing slash.
+pub(crate) fn check_base_url(raw: &str) -> Result<String, BuildError> {
+    let bad = |reason| BuildError::InvalidBaseUrl {
+        url: raw.to_owned(),
+        reason,
+    };
+    let url = reqwest::Url::parse(raw).map_err(|_| bad("not an absolute URL"))?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(bad("credentials in the URL are not allowed"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("a query or fragment is not allowed"));
+    }
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| bad("no host"))?;
+    match url.scheme() {
+        "https" => {}
+        "http" => {
+            let bare = host.trim_start_matches('[').trim_end_matches(']');
+            let loopback = bare.eq_ignore_ascii_case("localhost")
+                || bare
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback());
+            if !loopback {
+                return Err(bad(
+                    "plain http is allowed only for loopback hosts; use https",
+                ));
+            }
+        }
+        _ => return Err(bad("the scheme must be https (or http for loopback)")),
+    }
+    Ok(url.as_str().trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls() {
+        assert_eq!(
+            check_base_url("https://console.tim.qq.com/").unwrap(),
+            "https://console.tim.qq.com"
+        );
+        assert_eq!(
+            check_base_url("http://127.0.0.1:8080").unwrap(),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            check_base_url("http://localhost:1").unwrap(),
+            "http://localhost:1"
+        );
+        assert_eq!(check_base_url("http://[::1]:9").unwrap(), "http://[::1]:9");
+        assert!(check_base_url("http://example.com").is_err());
+        assert!(check_base_url("http://10.0.0.1").is_err());
+        assert!(check_base_url("ftp://127.0.0.1").is_err());
+        assert!(check_base_url("https://u:p@h.com").is_err());
+        assert!(check_base_url("https://h.com/?a=b").is_err());
+        assert!(check_base_url("console.tim.qq.com").is_err());
+    }
+
+    #[test]
+    fn query_is_encoded() {
+        let mut s = String::new();
+        encode_component("a b&c=d/é", &mut s);
+        assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9");
+        let mut sig = String::new();
+        encode_component("eJw*abc-_", &mut sig);
+        assert_eq!(sig, "eJw*abc-_");
+    }
+}

@@ -1,0 +1,266 @@
+//! Pre-send validation: every limit the spec declares is checked before any
+//! I/O, and every problem is reported at once.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// Implemented by generated request types and the shared types they contain.
+pub trait Validate {
+    /// Record every violation of this value into `v`.
+    fn validate_into(&self, v: &mut Validator);
+
+    /// Every limit this value breaks; empty when it is fine to send.
+    fn violations(&self) -> Vec<Violation> {
+        let mut v = Validator::default();
+        self.validate_into(&mut v);
+        v.violations
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Seg {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// Collects violations while walking a value. Used by generated code.
+#[derive(Debug, Default)]
+pub struct Validator {
+    path: Vec<Seg>,
+    violations: Vec<Violation>,
+}
+
+impl Validator {
+    fn here(&self, key: &'static str) -> String {
+        let mut s = String::new();
+        for seg in self.path.iter().chain(std::iter::once(&Seg::Key(key))) {
+            match seg {
+                Seg::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Index(i) => {
+                    s.push('[');
+                    s.push_str(&i.to_string());
+                    s.push(']');
+                }
+            }
+        }
+        s
+    }
+
+    fn push(&mut self, key: &'static str, problem: Problem) {
+        let field = self.here(key);
+        self.violations.push(Violation { field, problem });
+    }
+
+    pub fn string(
+        &mut self,
+        key: &'static str,
+        value: &str,
+        non_empty: bool,
+        min: Option<u64>,
+        max: Option<u64>,
+    ) {
+        let len = value.len() as u64;
+        if non_empty && value.trim().is_empty() {
+            self.push(key, Problem::Empty);
+        }
+        if let Some(min) = min.filter(|m| len < *m) {
+            self.push(
+                key,
+                Problem::TooShort {
+                    min_bytes: min,
+                    actual: len,
+                },
+            );
+        }
+        if let Some(max) = max.filter(|m| len > *m) {
+            self.push(
+                key,
+                Problem::TooLong {
+                    max_bytes: max,
+                    actual: len,
+                },
+            );
+        }
+    }
+
+    pub fn items(
+        &mut self,
+        key: &'static str,
+        len: usize,
+        non_empty: bool,
+        min: Option<u64>,
+        max: Option<u64>,
+    ) {
+        let len = len as u64;
+        if non_empty && len == 0 {
+            self.push(key, Problem::Empty);
+        } else if let Some(min) = min.filter(|m| len < *m) {
+            self.push(key, Problem::TooFewItems { min, actual: len });
+        }
+        if let Some(max) = max.filter(|m| len > *m) {
+            self.push(key, Problem::TooManyItems { max, actual: len });
+        }
+    }
+
+    pub fn integer(&mut self, key: &'static str, value: i128, min: Option<i64>, max: Option<i64>) {
+        if let Some(min) = min.filter(|m| value < *m as i128) {
+            self.push(key, Problem::BelowMinimum { min, actual: value });
+        }
+        if let Some(max) = max.filter(|m| value > *m as i128) {
+            self.push(key, Problem::AboveMaximum { max, actual: value });
+        }
+    }
+
+    /// Check the serialized JSON size of a value without allocating it.
+    pub fn json_bytes<T: Serialize + ?Sized>(&mut self, key: &'static str, value: &T, max: u64) {
+        let mut counter = ByteCounter(0);
+        if serde_json::to_writer(&mut counter, value).is_ok() && counter.0 > max {
+            self.push(
+                key,
+                Problem::JsonTooLarge {
+                    max_bytes: max,
+                    actual: counter.0,
+                },
+            );
+        }
+    }
+
+    pub fn nested<T: Validate + ?Sized>(&mut self, key: &'static str, value: &T) {
+        self.path.push(Seg::Key(key));
+        value.validate_into(self);
+        self.path.pop();
+    }
+
+    pub fn each<T: Validate>(&mut self, key: &'static str, values: &[T]) {
+        self.path.push(Seg::Key(key));
+        for (i, value) in values.iter().enumerate() {
+            self.path.push(Seg::Index(i));
+            value.validate_into(self);
+            self.path.pop();
+        }
+        self.path.pop();
+    }
+
+    pub fn conflict(&mut self, a: &'static str, b: &'static str, rule: &'static str) {
+        self.push(b, Problem::Conflict { with: a, rule });
+    }
+}
+
+struct ByteCounter(u64);
+
+impl std::io::Write for ByteCounter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0 += buf.len() as u64;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// One broken limit: which field (a path such as `MsgBody[0].MsgContent.Text`) and how.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub problem: Problem,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.field, self.problem)
+    }
+}
+
+/// How a value breaks its field's limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    Empty,
+    TooFewItems {
+        min: u64,
+        actual: u64,
+    },
+    TooManyItems {
+        max: u64,
+        actual: u64,
+    },
+    TooShort {
+        min_bytes: u64,
+        actual: u64,
+    },
+    TooLong {
+        max_bytes: u64,
+        actual: u64,
+    },
+    BelowMinimum {
+        min: i64,
+        actual: i128,
+    },
+    AboveMaximum {
+        max: i64,
+        actual: i128,
+    },
+    JsonTooLarge {
+        max_bytes: u64,
+        actual: u64,
+    },
+    Conflict {
+        with: &'static str,
+        rule: &'static str,
+    },
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "must not be empty"),
+            Self::TooFewItems { min, actual } => {
+                write!(f, "{actual} items, at least {min} required")
+            }
+            Self::TooManyItems { max, actual } => {
+                write!(f, "{actual} items, at most {max} allowed")
+            }
+            Self::TooShort { min_bytes, actual } => {
+                write!(f, "{actual} bytes, at least {min_bytes} required")
+            }
+            Self::TooLong { max_bytes, actual } => {
+                write!(f, "{actual} bytes, at most {max_bytes} allowed")
+            }
+            Self::BelowMinimum { min, actual } => write!(f, "{actual} is below the minimum {min}"),
+            Self::AboveMaximum { max, actual } => write!(f, "{actual} is above the maximum {max}"),
+            Self::JsonTooLarge { max_bytes, actual } => {
+                write!(f, "{actual} bytes of JSON, at most {max_bytes} allowed")
+            }
+            Self::Conflict { with, rule } => write!(f, "not allowed together with {with} ({rule})"),
+        }
+    }
+}
+
+/// A request that breaks its spec's limits. Nothing was sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidationError {
+    /// `service/command`.
+    pub endpoint: &'static str,
+    pub violations: Vec<Violation>,
+}
+
+impl fmt::Display for ValidationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: invalid request, nothing sent: ", self.endpoint)?;
+        for (i, v) in self.violations.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{v}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ValidationError {}

@@ -1,0 +1,1034 @@
+//! Model to tokens. Output is deterministic (declaration order, files sorted)
+//! and uses fully qualified paths so user code cannot shadow anything.
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::model::*;
+use crate::names;
+
+/// How the generated code is attached to `im_api::Client`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Inside `im-api` itself: inherent methods on `Client`, and the
+    /// `PublicError` enum from the catalogue.
+    Internal,
+    /// In another crate: an extension trait implemented for `im_api::Client`.
+    Extension { trait_name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+}
+
+pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
+    let krate = quote!(::im_api);
+    let g = Gen {
+        spec,
+        krate: &krate,
+    };
+    let local_types: Vec<_> = spec.types.iter().filter(|t| !t.external()).collect();
+    let types = if local_types.is_empty() {
+        quote!()
+    } else {
+        let items = local_types.iter().map(|t| g.type_def(t));
+        quote! {
+            /// Shared types declared by the spec (message elements, push settings and more).
+            pub mod types {
+                #(#items)*
+            }
+        }
+    };
+    let public = match opts.mode {
+        Mode::Internal => g.public_error(),
+        Mode::Extension { .. } => quote!(),
+    };
+    let modules = spec.endpoints.iter().map(|e| g.endpoint_module(e));
+    let metas = spec.endpoints.iter().map(|e| {
+        let m = ident(&e.rust);
+        quote!(&api::#m::META)
+    });
+    let client = g.client(&opts.mode);
+    quote! {
+        #types
+        #public
+        /// One module per endpoint: `Request`, `Response`, the endpoint's `Error` codes and `META`.
+        pub mod api {
+            #(#modules)*
+        }
+        /// Every endpoint this spec declares, in declaration order.
+        pub const ENDPOINTS: &[&#krate::EndpointMeta] = &[#(#metas),*];
+        #client
+    }
+}
+
+struct Gen<'a> {
+    spec: &'a Spec,
+    krate: &'a TokenStream,
+}
+
+pub(crate) fn ident(name: &str) -> Ident {
+    if names::is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines: Vec<String> = text.lines().map(|l| format!(" {}", l.trim_end())).collect();
+    let lines = if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    };
+    quote!(#(#[doc = #lines])*)
+}
+
+fn limits_text(l: &Limits) -> Vec<String> {
+    let mut out = Vec::new();
+    if l.non_empty {
+        out.push("must not be empty".to_owned());
+    }
+    match (l.min_items, l.max_items) {
+        (Some(a), Some(b)) => out.push(format!("{a} to {b} items")),
+        (Some(a), None) => out.push(format!("at least {a} {}", plural(a, "item"))),
+        (None, Some(b)) => out.push(format!("at most {b} {}", plural(b, "item"))),
+        _ => {}
+    }
+    match (l.min_bytes, l.max_bytes) {
+        (Some(a), Some(b)) => out.push(format!("{a} to {b} bytes")),
+        (Some(a), None) => out.push(format!("at least {a} bytes")),
+        (None, Some(b)) => out.push(format!("at most {b} bytes")),
+        _ => {}
+    }
+    match (l.min, l.max) {
+        (Some(a), Some(b)) => out.push(format!("{a}..={b}")),
+        (Some(a), None) => out.push(format!(">= {a}")),
+        (None, Some(b)) => out.push(format!("<= {b}")),
+        _ => {}
+    }
+    if let Some(b) = l.max_json_bytes {
+        out.push(format!("at most {b} bytes of JSON"));
+    }
+    if let Some(b) = l.legacy_max_json_bytes {
+        out.push(format!("older documents say {b} bytes (not enforced)"));
+    }
+    out
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn field_doc(f: &Field) -> TokenStream {
+    let mut text = f.doc.clone();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("Wire name: `{}`", f.wire));
+    let limits = limits_text(&f.limits);
+    if !limits.is_empty() {
+        text.push_str(&format!("; {}", limits.join(", ")));
+    }
+    text.push('.');
+    doc_attrs(&text)
+}
+
+impl Gen<'_> {
+    /// Path to a named type from a module `depth` levels below the invocation.
+    fn named_path(&self, name: &str, depth: usize) -> TokenStream {
+        let krate = self.krate;
+        let n = ident(name);
+        match self.spec.type_def(name) {
+            Some(t) if !t.external() => {
+                let supers = (0..depth).map(|_| quote!(super::));
+                quote!(#(#supers)* types::#n)
+            }
+            _ => quote!(#krate::types::#n),
+        }
+    }
+
+    fn ty(&self, ty: &Ty, depth: usize) -> TokenStream {
+        let krate = self.krate;
+        match ty {
+            Ty::String => quote!(::std::string::String),
+            Ty::U32 => quote!(u32),
+            Ty::U64 => quote!(u64),
+            Ty::I32 => quote!(i32),
+            Ty::I64 => quote!(i64),
+            Ty::F64 => quote!(f64),
+            Ty::Bool01 => quote!(bool),
+            Ty::Json => quote!(#krate::__private::serde_json::Value),
+            Ty::Array(inner) => {
+                let inner = self.ty(inner, depth);
+                quote!(::std::vec::Vec<#inner>)
+            }
+            Ty::Named(n) => self.named_path(n, depth),
+        }
+    }
+
+    /// How a field is stored: (type tokens, is Option, is Vec defaulting to empty).
+    fn storage(&self, f: &Field, depth: usize, response: bool) -> (TokenStream, bool) {
+        let base = self.ty(&f.ty, depth);
+        let is_vec = matches!(f.ty, Ty::Array(_));
+        let optional = if response {
+            !(is_vec || (f.required && !matches!(f.ty, Ty::Named(_))))
+        } else {
+            !is_vec && (!f.required || f.fill_random)
+        };
+        if optional {
+            (quote!(::core::option::Option<#base>), true)
+        } else {
+            (base, false)
+        }
+    }
+
+    fn serde_field_attrs(&self, f: &Field, optional: bool, response: bool) -> TokenStream {
+        let krate = self.krate;
+        let mut parts = Vec::new();
+        let rust_unraw = f.rust.clone();
+        if rust_unraw != f.wire {
+            let w = &f.wire;
+            parts.push(quote!(rename = #w));
+        }
+        let is_vec = matches!(f.ty, Ty::Array(_));
+        if response {
+            if optional || is_vec || f.required {
+                parts.push(quote!(default));
+            }
+        } else if optional {
+            parts.push(quote!(
+                skip_serializing_if = "::core::option::Option::is_none"
+            ));
+        } else if is_vec && !f.required {
+            parts.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
+        }
+        if f.ty == Ty::Bool01 {
+            let path = if optional {
+                format!("{krate}::__private::bool01::option").replace(' ', "")
+            } else {
+                format!("{krate}::__private::bool01").replace(' ', "")
+            };
+            parts.push(quote!(with = #path));
+        }
+        if parts.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(#(#parts),*)])
+        }
+    }
+
+    fn derives(&self, d: Directions, eq: bool, default: bool) -> TokenStream {
+        let krate = self.krate;
+        let mut list = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
+        if eq {
+            list.push(quote!(Eq));
+        }
+        if default {
+            list.push(quote!(Default));
+        }
+        if d.ser {
+            list.push(quote!(#krate::__private::serde::Serialize));
+        }
+        if d.de {
+            list.push(quote!(#krate::__private::serde::Deserialize));
+        }
+        let serde_crate = if d.ser || d.de {
+            let p = format!("{krate}::__private::serde").replace(' ', "");
+            quote!(#[serde(crate = #p)])
+        } else {
+            quote!()
+        };
+        quote!(#[derive(#(#list),*)] #serde_crate)
+    }
+
+    fn is_eq(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::F64 | Ty::Json => false,
+            Ty::Array(inner) => self.is_eq(inner),
+            Ty::Named(n) => match self.spec.type_def(n) {
+                Some(TypeDef::Struct(s)) => s.fields.iter().all(|f| self.is_eq(&f.ty)),
+                Some(TypeDef::Enum(_)) => true,
+                // unions keep unknown content as a JSON value
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+
+    fn type_def(&self, t: &TypeDef) -> TokenStream {
+        match t {
+            TypeDef::Struct(s) => self.struct_def(s),
+            TypeDef::Enum(e) => self.enum_def(e),
+            TypeDef::Union(u) => self.union_def(u),
+        }
+    }
+
+    /// A struct with public fields, `new(required…)`, setters and validation.
+    fn record(
+        &self,
+        name: &Ident,
+        doc_text: &str,
+        fields: &[Field],
+        d: Directions,
+        depth: usize,
+        response: bool,
+    ) -> TokenStream {
+        let eq = fields.iter().all(|f| self.is_eq(&f.ty));
+        let ctor: Vec<&Field> = if response {
+            Vec::new()
+        } else {
+            fields.iter().filter(|f| f.in_constructor()).collect()
+        };
+        let all_defaultable = !response && ctor.is_empty();
+        let derives = self.derives(d, eq, all_defaultable);
+        let doc = doc_attrs(doc_text);
+        let decl = fields.iter().map(|f| {
+            let (ty, optional) = self.storage(f, depth, response);
+            let attrs = if d.ser || d.de {
+                self.serde_field_attrs(f, optional, response)
+            } else {
+                quote!()
+            };
+            let fd = field_doc(f);
+            let n = ident(&f.rust);
+            quote!(#fd #attrs pub #n: #ty,)
+        });
+        let non_exhaustive = quote!(#[non_exhaustive]);
+        let item = quote! {
+            #doc
+            #derives
+            #non_exhaustive
+            pub struct #name { #(#decl)* }
+        };
+        if response {
+            return item;
+        }
+        // constructor
+        let mut generics = Vec::new();
+        let params = ctor
+            .iter()
+            .map(|f| {
+                let n = ident(&f.rust);
+                let (p, g) = self.param(f, depth);
+                if let Some(g) = g {
+                    generics.push(g);
+                }
+                quote!(#n: #p)
+            })
+            .collect::<Vec<_>>();
+        let inits = fields.iter().map(|f| {
+            let n = ident(&f.rust);
+            if f.in_constructor() {
+                let conv = self.convert(f, quote!(#n));
+                quote!(#n: #conv,)
+            } else if matches!(f.ty, Ty::Array(_)) && !f.fill_random {
+                quote!(#n: ::std::vec::Vec::new(),)
+            } else {
+                quote!(#n: ::core::option::Option::None,)
+            }
+        });
+        let ctor_doc = if ctor.is_empty() {
+            format!("An empty `{name}`; set fields with the setters.")
+        } else {
+            let list: Vec<String> = ctor.iter().map(|f| format!("`{}`", f.wire)).collect();
+            format!(
+                "A `{name}` with its required fields ({}); set optional fields with the setters.",
+                list.join(", ")
+            )
+        };
+        let allow = if ctor.len() > 7 {
+            quote!(#[allow(clippy::too_many_arguments)])
+        } else {
+            quote!()
+        };
+        let gens = if generics.is_empty() {
+            quote!()
+        } else {
+            quote!(<#(#generics),*>)
+        };
+        let setters = fields.iter().filter(|f| !f.in_constructor()).map(|f| {
+            let n = ident(&f.rust);
+            let (p, g) = self.param(f, depth);
+            let gens = g.map(|g| quote!(<#g>)).unwrap_or_default();
+            let conv = self.convert(f, quote!(value));
+            let store = if matches!(f.ty, Ty::Array(_)) && !f.fill_random {
+                quote!(self.#n = #conv;)
+            } else {
+                quote!(self.#n = ::core::option::Option::Some(#conv);)
+            };
+            let sd = doc_attrs(&format!("Sets `{}`.", f.wire));
+            quote! {
+                #sd
+                #[must_use]
+                pub fn #n #gens(mut self, value: #p) -> Self { #store self }
+            }
+        });
+        quote! {
+            #item
+            impl #name {
+                #[doc = concat!(" ", #ctor_doc)]
+                #allow
+                #[must_use]
+                pub fn new #gens(#(#params),*) -> Self {
+                    Self { #(#inits)* }
+                }
+                #(#setters)*
+            }
+        }
+    }
+
+    /// A setter/constructor parameter type, and the generic it needs.
+    fn param(&self, f: &Field, depth: usize) -> (TokenStream, Option<TokenStream>) {
+        let g = format_ident!("T{}", names::upper_camel(&f.rust));
+        match &f.ty {
+            Ty::String => (
+                quote!(impl ::core::convert::Into<::std::string::String>),
+                None,
+            ),
+            Ty::Array(inner) => {
+                let item = match **inner {
+                    Ty::String => quote!(impl ::core::convert::Into<::std::string::String>),
+                    _ => self.ty(inner, depth),
+                };
+                let _ = &g;
+                (quote!(impl ::core::iter::IntoIterator<Item = #item>), None)
+            }
+            other => (self.ty(other, depth), None),
+        }
+    }
+
+    fn convert(&self, f: &Field, v: TokenStream) -> TokenStream {
+        match &f.ty {
+            Ty::String => quote!(#v.into()),
+            Ty::Array(inner) => match **inner {
+                Ty::String => quote!(#v.into_iter().map(::core::convert::Into::into).collect()),
+                _ => quote!(#v.into_iter().collect()),
+            },
+            _ => v,
+        }
+    }
+
+    /// The body of `Validate::validate_into` for a list of fields.
+    fn validate_body(
+        &self,
+        fields: &[Field],
+        conflicts: &[Conflict],
+        response: bool,
+    ) -> TokenStream {
+        if response {
+            return quote!();
+        }
+        let krate = self.krate;
+        let checks = fields
+            .iter()
+            .filter_map(|f| {
+                let n = ident(&f.rust);
+                let w = &f.wire;
+                let l = &f.limits;
+                let opt = |o: Option<u64>| match o {
+                    Some(v) => quote!(::core::option::Option::Some(#v)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let opti = |o: Option<i64>| match o {
+                    Some(v) => quote!(::core::option::Option::Some(#v)),
+                    None => quote!(::core::option::Option::None),
+                };
+                let mut body = Vec::new();
+                let nested = f
+                    .ty
+                    .named()
+                    .is_some_and(|nm| !matches!(self.spec.type_def(nm), Some(TypeDef::Enum(_))));
+                match &f.ty {
+                    Ty::String if l.non_empty || l.min_bytes.is_some() || l.max_bytes.is_some() => {
+                        let (ne, lo, hi) = (l.non_empty, opt(l.min_bytes), opt(l.max_bytes));
+                        body.push(quote!(v.string(#w, value, #ne, #lo, #hi);));
+                    }
+                    t if t.is_integer() && (l.min.is_some() || l.max.is_some()) => {
+                        let (lo, hi) = (opti(l.min), opti(l.max));
+                        body.push(quote!(v.integer(#w, *value as i128, #lo, #hi);));
+                    }
+                    Ty::Array(inner) => {
+                        if l.non_empty || l.min_items.is_some() || l.max_items.is_some() {
+                            let (ne, lo, hi) = (l.non_empty, opt(l.min_items), opt(l.max_items));
+                            body.push(quote!(v.items(#w, value.len(), #ne, #lo, #hi);));
+                        }
+                        if nested {
+                            body.push(quote!(v.each(#w, value);));
+                        }
+                        let _ = inner;
+                    }
+                    Ty::Named(_) if nested => body.push(quote!(v.nested(#w, value);)),
+                    _ => {}
+                }
+                if let Some(max) = l.max_json_bytes {
+                    body.push(quote!(v.json_bytes(#w, value, #max);));
+                }
+                if body.is_empty() {
+                    return None;
+                }
+                let (_, optional) = self.storage(f, 0, false);
+                Some(if optional {
+                    quote!(if let ::core::option::Option::Some(value) = &self.#n { #(#body)* })
+                } else {
+                    quote!({ let value = &self.#n; #(#body)* })
+                })
+            })
+            .collect::<Vec<_>>();
+        let conflicts = conflicts.iter().map(|c| {
+            let [a, b] = &c.fields;
+            let fa = fields.iter().find(|f| &f.wire == a).expect("checked");
+            let fb = fields.iter().find(|f| &f.wire == b).expect("checked");
+            let active = |f: &Field| {
+                let n = ident(&f.rust);
+                match &f.ty {
+                    Ty::Array(_) => quote!(!self.#n.is_empty()),
+                    Ty::Bool01 => quote!(self.#n == ::core::option::Option::Some(true)),
+                    _ => quote!(self.#n.is_some()),
+                }
+            };
+            let (xa, xb) = (active(fa), active(fb));
+            let d = &c.doc;
+            quote!(if #xa && #xb { v.conflict(#a, #b, #d); })
+        });
+        let _ = krate;
+        quote!(#(#checks)* #(#conflicts)*)
+    }
+
+    fn validate_impl(&self, name: &Ident, fields: &[Field], conflicts: &[Conflict]) -> TokenStream {
+        let krate = self.krate;
+        let body = self.validate_body(fields, conflicts, false);
+        let v = if body.is_empty() {
+            quote!(_v)
+        } else {
+            quote!(v)
+        };
+        quote! {
+            impl #krate::__private::Validate for #name {
+                fn validate_into(&self, #v: &mut #krate::__private::Validator) {
+                    #body
+                }
+            }
+        }
+    }
+
+    fn struct_def(&self, s: &StructDef) -> TokenStream {
+        let name = ident(&s.name);
+        let rec = self.record(&name, &s.doc, &s.fields, s.directions, 1, false);
+        let val = self.validate_impl(&name, &s.fields, &[]);
+        quote!(#rec #val)
+    }
+
+    fn enum_def(&self, e: &EnumDef) -> TokenStream {
+        let krate = self.krate;
+        let name = ident(&e.name);
+        let doc = doc_attrs(&format!(
+            "{}\n\nUnknown values decode into `Unknown` and encode back unchanged.",
+            e.doc
+        ));
+        let derives = self.derives(e.directions, true, false);
+        let variants = e.values.iter().map(|v| {
+            let n = ident(&v.name);
+            let w = &v.wire;
+            let d = doc_attrs(
+                &format!("{} Wire value: `{}`.", v.doc, v.wire)
+                    .trim()
+                    .to_owned(),
+            );
+            let rename = if v.name != v.wire && (e.directions.ser || e.directions.de) {
+                quote!(#[serde(rename = #w)])
+            } else {
+                quote!()
+            };
+            quote!(#d #rename #n,)
+        });
+        let untagged = if e.directions.ser || e.directions.de {
+            quote!(#[serde(untagged)])
+        } else {
+            quote!()
+        };
+        let arms = e.values.iter().map(|v| {
+            let n = ident(&v.name);
+            let w = &v.wire;
+            quote!(Self::#n => #w,)
+        });
+        let from_arms = e.values.iter().map(|v| {
+            let n = ident(&v.name);
+            let w = &v.wire;
+            quote!(#w => Self::#n,)
+        });
+        let _ = krate;
+        quote! {
+            #doc
+            #derives
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                /// A value this version does not know, kept as sent.
+                #untagged
+                Unknown(::std::string::String),
+            }
+            impl #name {
+                /// The wire value.
+                pub fn as_str(&self) -> &str {
+                    match self {
+                        #(#arms)*
+                        Self::Unknown(s) => s,
+                    }
+                }
+            }
+            impl ::core::convert::From<&str> for #name {
+                fn from(s: &str) -> Self {
+                    match s {
+                        #(#from_arms)*
+                        other => Self::Unknown(::std::string::String::from(other)),
+                    }
+                }
+            }
+            impl ::core::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.write_str(self.as_str())
+                }
+            }
+        }
+    }
+
+    fn union_def(&self, u: &UnionDef) -> TokenStream {
+        let krate = self.krate;
+        let name = ident(&u.name);
+        let (tag, content) = (&u.tag, &u.content);
+        let doc = doc_attrs(&u.doc);
+        let variants = u.variants.iter().map(|v| {
+            let n = ident(&v.name);
+            let t = self.named_path(&v.ty, 1);
+            let d = doc_attrs(
+                &format!("{} Wire tag: `{}`.", v.doc, v.wire)
+                    .trim()
+                    .to_owned(),
+            );
+            quote!(#d #n(#t),)
+        });
+        let froms = u.variants.iter().map(|v| {
+            let n = ident(&v.name);
+            let t = self.named_path(&v.ty, 1);
+            quote! {
+                impl ::core::convert::From<#t> for #name {
+                    fn from(value: #t) -> Self { Self::#n(value) }
+                }
+            }
+        });
+        let tags = u.variants.iter().map(|v| {
+            let n = ident(&v.name);
+            let w = &v.wire;
+            quote!(Self::#n(_) => #w,)
+        });
+        let ser = if u.directions.ser {
+            let arms = u.variants.iter().map(|v| {
+                let n = ident(&v.name);
+                quote!(Self::#n(c) => m.serialize_entry(#content, c)?,)
+            });
+            quote! {
+                impl #krate::__private::serde::Serialize for #name {
+                    fn serialize<S: #krate::__private::serde::Serializer>(&self, serializer: S) -> ::core::result::Result<S::Ok, S::Error> {
+                        use #krate::__private::serde::ser::SerializeMap as _;
+                        let mut m = serializer.serialize_map(::core::option::Option::Some(2))?;
+                        m.serialize_entry(#tag, self.tag())?;
+                        match self {
+                            #(#arms)*
+                            Self::Unknown { content: c, .. } => m.serialize_entry(#content, c)?,
+                        }
+                        m.end()
+                    }
+                }
+            }
+        } else {
+            quote!()
+        };
+        let de = if u.directions.de {
+            let arms = u.variants.iter().map(|v| {
+                let n = ident(&v.name);
+                let w = &v.wire;
+                quote!(#w => #krate::__private::serde_json::from_value(raw.content).map(Self::#n).map_err(<D::Error as #krate::__private::serde::de::Error>::custom),)
+            });
+            quote! {
+                impl<'de> #krate::__private::serde::Deserialize<'de> for #name {
+                    fn deserialize<D: #krate::__private::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
+                        let raw = #krate::__private::TaggedContent::deserialize(deserializer, #tag, #content)?;
+                        match raw.tag.as_str() {
+                            #(#arms)*
+                            _ => ::core::result::Result::Ok(Self::Unknown { tag: raw.tag, content: raw.content }),
+                        }
+                    }
+                }
+            }
+        } else {
+            quote!()
+        };
+        let val_arms = u.variants.iter().map(|v| {
+            let n = ident(&v.name);
+            quote!(Self::#n(c) => v.nested(#content, c),)
+        });
+        quote! {
+            #doc
+            #[derive(Debug, Clone, PartialEq)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#variants)*
+                /// An element type this version does not know, kept as sent.
+                Unknown {
+                    /// The tag as sent.
+                    tag: ::std::string::String,
+                    /// The content as sent.
+                    content: #krate::__private::serde_json::Value,
+                },
+            }
+            impl #name {
+                /// The wire tag of this element.
+                pub fn tag(&self) -> &str {
+                    match self {
+                        #(#tags)*
+                        Self::Unknown { tag, .. } => tag,
+                    }
+                }
+            }
+            #(#froms)*
+            #ser
+            #de
+            impl #krate::__private::Validate for #name {
+                fn validate_into(&self, v: &mut #krate::__private::Validator) {
+                    match self {
+                        #(#val_arms)*
+                        Self::Unknown { .. } => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn error_enum(
+        &self,
+        variants: &[(i64, String, RetryClass, String)],
+        name: &Ident,
+        public: bool,
+        doc_text: &str,
+    ) -> TokenStream {
+        let krate = self.krate;
+        let doc = doc_attrs(doc_text);
+        let vars = variants.iter().map(|(code, n, retry, d)| {
+            let n = ident(n);
+            let dd = doc_attrs(&format!("{code}: {d} ({}).", retry_text(*retry)));
+            quote!(#dd #n,)
+        });
+        let from_arms = variants.iter().map(|(code, n, _, _)| {
+            let n = ident(n);
+            quote!(#code => Self::#n,)
+        });
+        let code_arms = variants.iter().map(|(code, n, _, _)| {
+            let n = ident(n);
+            quote!(Self::#n => #code,)
+        });
+        let retry_arms = variants.iter().map(|(_, n, r, _)| {
+            let n = ident(n);
+            let r = ident(r.variant());
+            quote!(Self::#n => #krate::RetryClass::#r,)
+        });
+        let desc_arms = variants.iter().map(|(_, n, _, d)| {
+            let n = ident(n);
+            quote!(Self::#n => #d,)
+        });
+        let (pub_var, pub_from, pub_code, pub_retry, pub_desc) = if public {
+            (quote!(), quote!(), quote!(), quote!(), quote!())
+        } else {
+            (
+                quote! {
+                    /// A public code (60000-79999), shared by every endpoint.
+                    Public(#krate::PublicError),
+                },
+                quote!(c if (60000..=79999).contains(&c) => Self::Public(<#krate::PublicError as #krate::EndpointError>::from_code(c)),),
+                quote!(Self::Public(p) => #krate::EndpointError::code(p),),
+                quote!(Self::Public(p) => #krate::EndpointError::retry_class(p),),
+                quote!(Self::Public(p) => #krate::EndpointError::description(p),),
+            )
+        };
+        quote! {
+            #doc
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            #[non_exhaustive]
+            pub enum #name {
+                #(#vars)*
+                #pub_var
+                /// A code the spec does not list for this endpoint. Match on
+                /// `code()` rather than on this variant: a later spec may name it.
+                Unknown(i64),
+            }
+            impl #krate::EndpointError for #name {
+                fn from_code(code: i64) -> Self {
+                    match code {
+                        #(#from_arms)*
+                        #pub_from
+                        c => Self::Unknown(c),
+                    }
+                }
+                fn code(&self) -> i64 {
+                    match self {
+                        #(#code_arms)*
+                        #pub_code
+                        Self::Unknown(c) => *c,
+                    }
+                }
+                fn retry_class(&self) -> #krate::RetryClass {
+                    match self {
+                        #(#retry_arms)*
+                        #pub_retry
+                        Self::Unknown(_) => #krate::RetryClass::Permanent,
+                    }
+                }
+                fn description(&self) -> &'static str {
+                    match self {
+                        #(#desc_arms)*
+                        #pub_desc
+                        Self::Unknown(_) => "an error code the spec does not list",
+                    }
+                }
+            }
+            impl ::core::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    let code = #krate::EndpointError::code(self);
+                    let text = #krate::EndpointError::description(self);
+                    ::core::write!(f, "{code}: {text}")
+                }
+            }
+        }
+    }
+
+    fn public_error(&self) -> TokenStream {
+        let variants: Vec<_> = self
+            .spec
+            .public_errors()
+            .map(|e| (e.code, e.name.clone(), e.retry, e.doc.clone()))
+            .collect();
+        self.error_enum(
+            &variants,
+            &ident("PublicError"),
+            true,
+            "Public error codes (60000-79999) that every endpoint can return.",
+        )
+    }
+
+    fn endpoint_module(&self, e: &Endpoint) -> TokenStream {
+        let krate = self.krate;
+        let m = ident(&e.rust);
+        let req = ident("Request");
+        let resp = ident("Response");
+        let module_doc = doc_attrs(&format!("`{}`: {}", e.path(), e.summary));
+        let req_rec = self.record(
+            &req,
+            &format!("Request body of `{}`.", e.path()),
+            &e.request,
+            Directions {
+                ser: true,
+                de: false,
+            },
+            2,
+            false,
+        );
+        let resp_rec = self.record(&resp, &format!("Response of `{}` (the envelope's `ActionStatus`, `ErrorCode` and `ErrorInfo` are checked by the client).", e.path()), &e.response, Directions { ser: false, de: true }, 2, true);
+        let val = self.validate_impl(&req, &e.request, &e.conflicts);
+        let fills = e
+            .request
+            .iter()
+            .filter(|f| f.fill_random)
+            .map(|f| {
+                let n = ident(&f.rust);
+                quote!(if self.#n.is_none() { self.#n = ::core::option::Option::Some(next()); })
+            })
+            .collect::<Vec<_>>();
+        let next = if fills.is_empty() {
+            quote!(_next)
+        } else {
+            quote!(next)
+        };
+        let partial = match &e.partial_failure {
+            Some(w) => {
+                let f = e.response.iter().find(|f| &f.wire == w).expect("checked");
+                let n = ident(&f.rust);
+                quote! {
+                    impl #krate::__private::PartialFailures for Response {
+                        fn partial_failures(&self) -> usize { self.#n.len() }
+                    }
+                }
+            }
+            None => quote!(impl #krate::__private::PartialFailures for Response {}),
+        };
+        let errors: Vec<_> = e
+            .errors
+            .iter()
+            .map(|x| (x.code, x.name.clone(), x.retry, x.doc.clone()))
+            .collect();
+        let err = self.error_enum(&errors, &ident("Error"), false, &format!("Error codes of `{}`: its documented codes, the shared public codes, and a fallback.", e.path()));
+        let (service, command, path) = (&e.service, &e.command, format!("/v4/{}", e.path()));
+        let opt_u32 = |v: Option<u32>| match v {
+            Some(v) => quote!(::core::option::Option::Some(#v)),
+            None => quote!(::core::option::Option::None),
+        };
+        let per_second = opt_u32(e.rate.per_second);
+        let per_group = opt_u32(e.rate.per_group_per_second);
+        let group_types = &e.group_types;
+        let aliases = &e.aliases;
+        let partial_flag = e.partial;
+        let rust_name = &e.rust;
+        let fill_fields: Vec<&String> = e
+            .request
+            .iter()
+            .filter(|f| f.fill_random)
+            .map(|f| &f.wire)
+            .collect();
+        let file = &e.file;
+        let summary = &e.summary;
+        let codes: Vec<i64> = e.errors.iter().map(|x| x.code).collect();
+        quote! {
+            #module_doc
+            pub mod #m {
+                #req_rec
+                #val
+                #resp_rec
+                #partial
+                #err
+                /// What this endpoint returns.
+                pub type Result<T = Response> = ::core::result::Result<T, #krate::Error<Error>>;
+                /// Facts about this endpoint from the spec.
+                pub const META: #krate::EndpointMeta = #krate::EndpointMeta {
+                    name: #rust_name,
+                    service: #service,
+                    command: #command,
+                    path: #path,
+                    summary: #summary,
+                    per_second: #per_second,
+                    per_group_per_second: #per_group,
+                    group_types: &[#(#group_types),*],
+                    aliases: &[#(#aliases),*],
+                    random_fields: &[#(#fill_fields),*],
+                    error_codes: &[#(#codes),*],
+                    partial: #partial_flag,
+                    spec_file: #file,
+                };
+                impl #krate::Endpoint for Request {
+                    type Response = Response;
+                    type Error = Error;
+                    const META: &'static #krate::EndpointMeta = &META;
+                    fn fill_random(&mut self, #next: &mut dyn ::core::ops::FnMut() -> u32) {
+                        #(#fills)*
+                    }
+                }
+            }
+        }
+    }
+
+    fn method_doc(&self, e: &Endpoint) -> String {
+        let mut s = format!("{}\n\n", e.summary);
+        if !e.doc.is_empty() {
+            s.push_str(&e.doc);
+            s.push_str("\n\n");
+        }
+        s.push_str(&format!("`POST /v4/{}`", e.path()));
+        if let Some(r) = e.rate.per_second {
+            s.push_str(&format!("; at most {r} calls/s"));
+        }
+        if let Some(r) = e.rate.per_group_per_second {
+            s.push_str(&format!(", {r} messages/s per group"));
+        }
+        s.push('.');
+        if !e.group_types.is_empty() {
+            s.push_str(&format!(" Group types: {}.", e.group_types.join(", ")));
+        }
+        if !e.errors.is_empty() {
+            let list: Vec<String> = e.errors.iter().map(|x| x.code.to_string()).collect();
+            s.push_str(&format!(
+                " Documented error codes: {} (see [`api::{}::Error`]).",
+                list.join(", "),
+                e.rust
+            ));
+        }
+        if e.partial_failure.is_some() {
+            s.push_str(" Per-item failures are returned in the response, not as an error.");
+        }
+        if e.partial {
+            s.push_str("\n\nThe spec entry is partial: the reference lacks a full field table.");
+        }
+        s
+    }
+
+    fn client(&self, mode: &Mode) -> TokenStream {
+        let krate = self.krate;
+        match mode {
+            Mode::Internal => {
+                let methods = self.spec.endpoints.iter().map(|e| {
+                    let m = ident(&e.rust);
+                    let d = doc_attrs(&self.method_doc(e));
+                    quote! {
+                        #d
+                        pub async fn #m(&self, request: api::#m::Request) -> api::#m::Result {
+                            self.call(request).await
+                        }
+                    }
+                });
+                quote! {
+                    impl #krate::Client {
+                        #(#methods)*
+                    }
+                }
+            }
+            Mode::Extension { trait_name } => {
+                let t = ident(trait_name);
+                let sigs = self.spec.endpoints.iter().map(|e| {
+                    let m = ident(&e.rust);
+                    let d = doc_attrs(&self.method_doc(e));
+                    quote! {
+                        #d
+                        fn #m(&self, request: api::#m::Request) -> impl ::core::future::Future<Output = api::#m::Result> + ::core::marker::Send;
+                    }
+                });
+                let impls = self.spec.endpoints.iter().map(|e| {
+                    let m = ident(&e.rust);
+                    quote! {
+                        fn #m(&self, request: api::#m::Request) -> impl ::core::future::Future<Output = api::#m::Result> + ::core::marker::Send {
+                            self.call(request)
+                        }
+                    }
+                });
+                let tdoc = doc_attrs(
+                    &format!(
+                        "Endpoints from this crate's spec, as methods on [`{krate}::Client`]."
+                    )
+                    .replace(' ', " ")
+                    .replace(":: im_api", "::im_api")
+                    .replace(":: ", "::"),
+                );
+                quote! {
+                    #tdoc
+                    pub trait #t {
+                        #(#sigs)*
+                    }
+                    impl #t for #krate::Client {
+                        #(#impls)*
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn retry_text(r: RetryClass) -> &'static str {
+    match r {
+        RetryClass::Retryable => "retryable",
+        RetryClass::RateLimited => "rate-limited: retried after a longer backoff",
+        RetryClass::Resign => "re-signs the UserSig and retries once",
+        RetryClass::Permanent => "permanent",
+    }
+}

@@ -1,0 +1,126 @@
+//! Diagnostics: every spec problem with its file, line, column, entry and field.
+
+use std::fmt;
+
+/// Where a problem sits: a spec file and a byte range inside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    /// The spec file as the user named it (relative to their manifest).
+    pub file: String,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column, in characters.
+    pub col: usize,
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}", self.file, self.line, self.col)
+    }
+}
+
+/// One spec problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub location: Location,
+    /// The entry, e.g. "endpoint `openim/batchsendmsg`" or "struct `TextElem`".
+    pub entry: Option<String>,
+    /// The field's wire name, when the problem is in a field.
+    pub field: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: ", self.location)?;
+        if let Some(entry) = &self.entry {
+            write!(f, "{entry}")?;
+            if let Some(field) = &self.field {
+                write!(f, ", field `{field}`")?;
+            }
+            write!(f, ": ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// All problems found in a set of spec files.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Diagnostics(pub Vec<Diagnostic>);
+
+impl Diagnostics {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &Diagnostic> {
+        self.0.iter()
+    }
+}
+
+impl fmt::Display for Diagnostics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, d) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{d}")?;
+        }
+        Ok(())
+    }
+}
+
+/// A spec file's text, used to turn byte offsets into line and column.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+impl Source {
+    pub fn location(&self, offset: usize) -> Location {
+        let offset = offset.min(self.text.len());
+        let before = &self.text[..floor_char_boundary(&self.text, offset)];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let col = before[line_start..].chars().count() + 1;
+        Location {
+            file: self.name.clone(),
+            line,
+            col,
+        }
+    }
+}
+
+fn floor_char_boundary(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+/// Collects diagnostics during lowering; the serde_derive `Ctxt` idea.
+#[derive(Debug, Default)]
+pub(crate) struct Ctxt {
+    pub(crate) diags: Vec<Diagnostic>,
+}
+
+impl Ctxt {
+    pub(crate) fn error(
+        &mut self,
+        src: &Source,
+        offset: usize,
+        entry: Option<&str>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) {
+        self.diags.push(Diagnostic {
+            location: src.location(offset),
+            entry: entry.map(str::to_owned),
+            field: field.map(str::to_owned),
+            message: message.into(),
+        });
+    }
+}

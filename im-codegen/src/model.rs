@@ -1,0 +1,331 @@
+//! The checked model that codegen works from. Everything here has passed
+//! validation: names are valid Rust identifiers, types resolve, limits fit.
+
+use std::collections::BTreeMap;
+
+/// All spec files of one macro invocation, lowered and checked.
+#[derive(Debug, Clone, Default)]
+pub struct Spec {
+    /// Shared types, in declaration order (files sorted by name).
+    pub types: Vec<TypeDef>,
+    /// The error-code catalogue, by code.
+    pub errors: BTreeMap<i64, ErrorDef>,
+    pub endpoints: Vec<Endpoint>,
+}
+
+impl Spec {
+    pub fn type_def(&self, name: &str) -> Option<&TypeDef> {
+        self.types.iter().find(|t| t.name() == name)
+    }
+    /// Public codes (60000-79999) declared in the catalogue (local or built-in).
+    pub fn public_errors(&self) -> impl Iterator<Item = &ErrorDef> {
+        self.errors.values().filter(|e| is_public_code(e.code))
+    }
+}
+
+/// Codes every endpoint can return, shared in one `PublicError` enum.
+pub fn is_public_code(code: i64) -> bool {
+    (60000..=79999).contains(&code)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// Transient: resend the identical body.
+    Retryable,
+    /// Over a rate limit: resend the identical body after a longer backoff.
+    RateLimited,
+    /// Sign a fresh UserSig, then retry once.
+    Resign,
+    /// Never retried.
+    Permanent,
+}
+
+impl RetryClass {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "retryable" => Self::Retryable,
+            "rate_limited" => Self::RateLimited,
+            "resign" => Self::Resign,
+            "permanent" => Self::Permanent,
+            _ => return None,
+        })
+    }
+    pub fn variant(self) -> &'static str {
+        match self {
+            Self::Retryable => "Retryable",
+            Self::RateLimited => "RateLimited",
+            Self::Resign => "Resign",
+            Self::Permanent => "Permanent",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ErrorDef {
+    pub code: i64,
+    /// UpperCamel variant name.
+    pub name: String,
+    pub retry: RetryClass,
+    pub doc: String,
+    /// Declared by the built-in catalogue of `im-api`, not by this invocation.
+    pub external: bool,
+}
+
+/// Which serde directions a type derives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Directions {
+    pub ser: bool,
+    pub de: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum TypeDef {
+    Struct(StructDef),
+    Enum(EnumDef),
+    Union(UnionDef),
+}
+
+impl TypeDef {
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Struct(s) => &s.name,
+            Self::Enum(e) => &e.name,
+            Self::Union(u) => &u.name,
+        }
+    }
+    pub fn external(&self) -> bool {
+        match self {
+            Self::Struct(s) => s.external,
+            Self::Enum(e) => e.external,
+            Self::Union(u) => u.external,
+        }
+    }
+    pub fn directions_mut(&mut self) -> &mut Directions {
+        match self {
+            Self::Struct(s) => &mut s.directions,
+            Self::Enum(e) => &mut e.directions,
+            Self::Union(u) => &mut u.directions,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct StructDef {
+    pub name: String,
+    pub doc: String,
+    pub fields: Vec<Field>,
+    pub directions: Directions,
+    pub external: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumDef {
+    pub name: String,
+    pub doc: String,
+    pub values: Vec<EnumValue>,
+    pub directions: Directions,
+    pub external: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct EnumValue {
+    pub wire: String,
+    pub name: String,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnionDef {
+    pub name: String,
+    pub doc: String,
+    pub tag: String,
+    pub content: String,
+    pub variants: Vec<UnionVariant>,
+    pub directions: Directions,
+    pub external: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct UnionVariant {
+    pub wire: String,
+    pub name: String,
+    /// A struct type's name.
+    pub ty: String,
+    pub doc: String,
+}
+
+/// A field's wire type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ty {
+    String,
+    U32,
+    U64,
+    I32,
+    I64,
+    F64,
+    /// A bool carried as the integer 0 or 1.
+    Bool01,
+    /// Any JSON value, kept as is.
+    Json,
+    Array(Box<Ty>),
+    Named(String),
+}
+
+impl Ty {
+    pub fn parse(s: &str) -> Result<Ty, String> {
+        let s = s.trim();
+        if let Some(inner) = s.strip_prefix('[') {
+            let inner = inner
+                .strip_suffix(']')
+                .ok_or_else(|| format!("unclosed array type `{s}`"))?;
+            return Ok(Ty::Array(Box::new(Ty::parse(inner)?)));
+        }
+        Ok(match s {
+            "string" => Ty::String,
+            "u32" => Ty::U32,
+            "u64" => Ty::U64,
+            "i32" => Ty::I32,
+            "i64" => Ty::I64,
+            "f64" => Ty::F64,
+            "bool01" => Ty::Bool01,
+            "json" => Ty::Json,
+            "" => return Err("empty type".into()),
+            other => {
+                if !crate::names::is_upper_camel(other) {
+                    return Err(format!(
+                        "unknown type `{other}`: expected string, u32, u64, i32, i64, f64, bool01, json, [T] or a declared type name"
+                    ));
+                }
+                Ty::Named(other.to_owned())
+            }
+        })
+    }
+    pub fn is_integer(&self) -> bool {
+        matches!(self, Ty::U32 | Ty::U64 | Ty::I32 | Ty::I64)
+    }
+    /// The inclusive range the wire type itself allows, for integer types.
+    pub fn int_range(&self) -> Option<(i128, i128)> {
+        Some(match self {
+            Ty::U32 => (0, u32::MAX as i128),
+            Ty::U64 => (0, u64::MAX as i128),
+            Ty::I32 => (i32::MIN as i128, i32::MAX as i128),
+            Ty::I64 => (i64::MIN as i128, i64::MAX as i128),
+            _ => return None,
+        })
+    }
+    pub fn named(&self) -> Option<&str> {
+        match self {
+            Ty::Named(n) => Some(n),
+            Ty::Array(inner) => inner.named(),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Limits {
+    pub non_empty: bool,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub min_bytes: Option<u64>,
+    pub max_bytes: Option<u64>,
+    pub min: Option<i64>,
+    pub max: Option<i64>,
+    pub max_json_bytes: Option<u64>,
+    /// Recorded, not enforced: an older documented ceiling.
+    pub legacy_max_json_bytes: Option<u64>,
+}
+
+impl Limits {
+    pub fn is_empty(&self) -> bool {
+        let Limits {
+            non_empty,
+            min_items,
+            max_items,
+            min_bytes,
+            max_bytes,
+            min,
+            max,
+            max_json_bytes,
+            legacy_max_json_bytes: _,
+        } = self;
+        !non_empty
+            && min_items.is_none()
+            && max_items.is_none()
+            && min_bytes.is_none()
+            && max_bytes.is_none()
+            && min.is_none()
+            && max.is_none()
+            && max_json_bytes.is_none()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub wire: String,
+    /// snake_case Rust name (may be a keyword; codegen makes it raw).
+    pub rust: String,
+    pub ty: Ty,
+    pub required: bool,
+    pub doc: String,
+    pub limits: Limits,
+    /// Filled with a fresh random u32 before the first send when unset.
+    pub fill_random: bool,
+}
+
+impl Field {
+    /// Whether callers must pass this field to `new()`.
+    pub fn in_constructor(&self) -> bool {
+        self.required && !self.fill_random
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Rate {
+    pub per_second: Option<u32>,
+    pub per_group_per_second: Option<u32>,
+    pub documented: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct EndpointError {
+    pub code: i64,
+    pub name: String,
+    pub retry: RetryClass,
+    pub doc: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Conflict {
+    pub fields: [String; 2],
+    pub doc: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    pub service: String,
+    pub command: String,
+    /// snake_case method and module name.
+    pub rust: String,
+    pub summary: String,
+    pub doc: String,
+    pub group_types: Vec<String>,
+    pub sources: Vec<String>,
+    pub rate: Rate,
+    pub errors: Vec<EndpointError>,
+    /// Wire name of the response array listing per-item failures.
+    pub partial_failure: Option<String>,
+    pub conflicts: Vec<Conflict>,
+    pub aliases: Vec<String>,
+    pub partial: bool,
+    pub request: Vec<Field>,
+    pub response: Vec<Field>,
+    /// The spec file that declared it.
+    pub file: String,
+}
+
+impl Endpoint {
+    pub fn path(&self) -> String {
+        format!("{}/{}", self.service, self.command)
+    }
+}

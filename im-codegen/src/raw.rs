@@ -1,0 +1,161 @@
+//! The spec files as written: TOML deserialized with serde, every value that
+//! can be wrong wrapped in `Spanned` so later passes can point at it.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFile {
+    #[serde(default)]
+    pub endpoint: Vec<Spanned<RawEndpoint>>,
+    #[serde(default, rename = "struct")]
+    pub structs: Vec<Spanned<RawStruct>>,
+    #[serde(default, rename = "enum")]
+    pub enums: Vec<Spanned<RawEnum>>,
+    #[serde(default, rename = "union")]
+    pub unions: Vec<Spanned<RawUnion>>,
+    #[serde(default)]
+    pub error: Vec<Spanned<RawError>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEndpoint {
+    pub service: Spanned<String>,
+    pub command: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub summary: Spanned<String>,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub group_types: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    pub rate: Option<Spanned<RawRate>>,
+    #[serde(default)]
+    pub errors: Vec<Spanned<RawErrorRef>>,
+    pub partial_failure: Option<Spanned<String>>,
+    #[serde(default)]
+    pub conflicts: Vec<Spanned<RawConflict>>,
+    #[serde(default)]
+    pub aliases: Vec<Spanned<String>>,
+    /// The entry models only what the reference documents (no full field table).
+    #[serde(default)]
+    pub partial: bool,
+    #[serde(default)]
+    pub request: Vec<Spanned<RawField>>,
+    #[serde(default)]
+    pub response: Vec<Spanned<RawField>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRate {
+    pub per_second: Option<Spanned<i64>>,
+    pub per_group_per_second: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub documented: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawErrorRef {
+    Code(i64),
+    Detail(RawErrorDetail),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawErrorDetail {
+    pub code: i64,
+    pub name: Option<String>,
+    pub retry: Option<String>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawConflict {
+    pub fields: Vec<String>,
+    pub doc: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawField {
+    pub wire: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    #[serde(default)]
+    pub required: bool,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub non_empty: bool,
+    pub min_items: Option<Spanned<i64>>,
+    pub max_items: Option<Spanned<i64>>,
+    pub min_bytes: Option<Spanned<i64>>,
+    pub max_bytes: Option<Spanned<i64>>,
+    pub min: Option<Spanned<i64>>,
+    pub max: Option<Spanned<i64>>,
+    pub max_json_bytes: Option<Spanned<i64>>,
+    pub legacy_max_json_bytes: Option<Spanned<i64>>,
+    pub fill: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStruct {
+    pub name: Spanned<String>,
+    pub doc: Option<String>,
+    pub derive: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub fields: Vec<Spanned<RawField>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnum {
+    pub name: Spanned<String>,
+    pub doc: Option<String>,
+    pub derive: Option<Vec<Spanned<String>>>,
+    pub values: Vec<Spanned<RawEnumValue>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawEnumValue {
+    pub wire: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawUnion {
+    pub name: Spanned<String>,
+    pub doc: Option<String>,
+    pub tag: Spanned<String>,
+    pub content: Spanned<String>,
+    pub derive: Option<Vec<Spanned<String>>>,
+    pub variants: Vec<Spanned<RawVariant>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVariant {
+    pub wire: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    #[serde(rename = "type")]
+    pub ty: Spanned<String>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawError {
+    pub code: Spanned<i64>,
+    pub name: Spanned<String>,
+    pub retry: Spanned<String>,
+    pub doc: String,
+}
