@@ -23,9 +23,9 @@ pub enum RetryClass {
     Permanent,
 }
 
-/// Facts about one endpoint, straight from its spec entry.
+/// Facts about one endpoint, straight from its spec entry. Built by generated
+/// code (in im-api and in extension crates), so it is not `#[non_exhaustive]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub struct EndpointMeta {
     /// The Rust method name, e.g. `send_group_msg`.
     pub name: &'static str,

@@ -189,25 +189,33 @@ impl Gen<'_> {
         }
     }
 
-    fn serde_field_attrs(&self, f: &Field, optional: bool, response: bool) -> TokenStream {
+    fn serde_field_attrs(
+        &self,
+        f: &Field,
+        optional: bool,
+        response: bool,
+        d: Directions,
+    ) -> TokenStream {
         let krate = self.krate;
         let mut parts = Vec::new();
-        let rust_unraw = f.rust.clone();
-        if rust_unraw != f.wire {
+        if f.rust != f.wire {
             let w = &f.wire;
             parts.push(quote!(rename = #w));
         }
         let is_vec = matches!(f.ty, Ty::Array(_));
-        if response {
-            if optional || is_vec || f.required {
-                parts.push(quote!(default));
+        // Decoding: anything that may be absent defaults (responses also
+        // default required fields, so a missing field is not a hard failure).
+        if d.de && (optional || (is_vec && !f.required) || (response && f.required)) {
+            parts.push(quote!(default));
+        }
+        if d.ser && !response {
+            if optional {
+                parts.push(quote!(
+                    skip_serializing_if = "::core::option::Option::is_none"
+                ));
+            } else if is_vec && !f.required {
+                parts.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
             }
-        } else if optional {
-            parts.push(quote!(
-                skip_serializing_if = "::core::option::Option::is_none"
-            ));
-        } else if is_vec && !f.required {
-            parts.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
         }
         if f.ty == Ty::Bool01 {
             let path = if optional {
@@ -292,7 +300,7 @@ impl Gen<'_> {
         let decl = fields.iter().map(|f| {
             let (ty, optional) = self.storage(f, depth, response);
             let attrs = if d.ser || d.de {
-                self.serde_field_attrs(f, optional, response)
+                self.serde_field_attrs(f, optional, response, d)
             } else {
                 quote!()
             };
@@ -720,6 +728,7 @@ impl Gen<'_> {
     ) -> TokenStream {
         let krate = self.krate;
         let doc = doc_attrs(doc_text);
+        let all_codes: Vec<i64> = variants.iter().map(|v| v.0).collect();
         let vars = variants.iter().map(|(code, n, retry, d)| {
             let n = ident(n);
             let dd = doc_attrs(&format!("{code}: {d} ({}).", retry_text(*retry)));
@@ -766,6 +775,10 @@ impl Gen<'_> {
                 /// A code the spec does not list for this endpoint. Match on
                 /// `code()` rather than on this variant: a later spec may name it.
                 Unknown(i64),
+            }
+            impl #name {
+                /// Every code this enum names (public codes excluded for endpoint enums).
+                pub const CODES: &'static [i64] = &[#(#all_codes),*];
             }
             impl #krate::EndpointError for #name {
                 fn from_code(code: i64) -> Self {
