@@ -73,7 +73,11 @@ pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'stat
 
 /// A request body that knows its endpoint. Implemented by generated `Request` types.
 pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
-    type Response: DeserializeOwned + crate::__private::PartialFailures + Send + 'static;
+    type Response: DeserializeOwned
+        + crate::__private::PartialFailures
+        + fmt::Debug
+        + Send
+        + 'static;
     type Error: EndpointError;
     const META: &'static EndpointMeta;
     /// Fill `Random`/`MsgRandom` when unset. Called once per logical call,

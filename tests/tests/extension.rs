@@ -1,0 +1,63 @@
+//! A crate other than im-api extends the client with its own spec file:
+//! `im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi")`
+//! in tests/src/lib.rs. Its types resolve im-api's shared types, its error
+//! enum reuses the catalogue and the public codes, and its methods go through
+//! the same client (signing, validation, envelope).
+
+use im_api::types::{MsgElement, SendMsgControl};
+use im_api::{EndpointError, PublicError};
+use im_tests::extra::api::sendmsg;
+use im_tests::extra::types::ReceiptNote;
+use im_tests::extra::ExtraApi as _;
+use im_tests::*;
+use serde_json::json;
+
+#[tokio::test]
+async fn extension_endpoint_sends_and_decodes() {
+    let server = TestServer::start(ok(json!({"MsgTime": 1700000001, "MsgKey": "key-1"}))).await;
+    let client = server.client();
+    let req = sendmsg::Request::new("bob", [MsgElement::text("hi")])
+        .msg_random(42)
+        .send_msg_control([SendMsgControl::NoUnread])
+        .note(ReceiptNote::new("n"));
+    let resp = client.sendmsg(req).await.unwrap();
+    assert_eq!(resp.msg_time, 1700000001);
+    assert_eq!(resp.msg_key.as_deref(), Some("key-1"));
+    let r = &server.requests()[0];
+    assert_eq!(r.path, "/v4/openim/sendmsg");
+    assert_eq!(
+        r.json(),
+        json!({"To_Account": "bob", "MsgRandom": 42, "SendMsgControl": ["NoUnread"],
+               "MsgBody": [{"MsgType": "TIMTextElem", "MsgContent": {"Text": "hi"}}], "Note": {"Note_Text": "n"}})
+    );
+    assert_eq!(im_tests::extra::ENDPOINTS[0].path, "/v4/openim/sendmsg");
+}
+
+#[tokio::test]
+async fn extension_validation_and_errors() {
+    let server = TestServer::start(fail(90026, "too long")).await;
+    let client = server.client();
+    let err = client
+        .sendmsg(
+            sendmsg::Request::new("", [MsgElement::text("hi")])
+                .note(ReceiptNote::new("this note is too long")),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.to_string().matches(": ").count() >= 2, true);
+    assert!(server.requests().is_empty());
+    let err = client
+        .sendmsg(sendmsg::Request::new("bob", [MsgElement::text("hi")]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), Some(&sendmsg::Error::MsgLifeTimeTooLarge));
+    assert_eq!(
+        sendmsg::Error::from_code(90001),
+        sendmsg::Error::JsonParseFailed,
+        "name from im-api's catalogue"
+    );
+    assert_eq!(
+        sendmsg::Error::from_code(70001),
+        sendmsg::Error::Public(PublicError::UserSigExpired)
+    );
+}
