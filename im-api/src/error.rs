@@ -119,7 +119,7 @@ impl<E: EndpointError> Error<E> {
             Self::Invalid(_) | Self::Decode(_) => RetryClass::Permanent,
             Self::Api(a) => a.kind.retry_class(),
             Self::Transport(t) => match t.status {
-                Some(s) if s == 429 => RetryClass::RateLimited,
+                Some(429) => RetryClass::RateLimited,
                 Some(s) if s >= 500 || s == 408 => RetryClass::Retryable,
                 Some(_) => RetryClass::Permanent,
                 None => RetryClass::Retryable,

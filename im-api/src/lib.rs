@@ -57,3 +57,8 @@ pub use random::random_u32;
 pub use region::Region;
 pub use usersig::{SecretKey, Signer};
 pub use validate::{Problem, Validate, ValidationError, Violation};
+
+/// The README's examples, compiled as doctests so they cannot rot.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

@@ -351,6 +351,7 @@ impl Gen<'_> {
                 list.join(", ")
             )
         };
+        let ctor_doc = doc_attrs(&ctor_doc);
         let allow = if ctor.len() > 7 {
             quote!(#[allow(clippy::too_many_arguments)])
         } else {
@@ -381,7 +382,7 @@ impl Gen<'_> {
         quote! {
             #item
             impl #name {
-                #[doc = concat!(" ", #ctor_doc)]
+                #ctor_doc
                 #allow
                 #[must_use]
                 pub fn new #gens(#(#params),*) -> Self {
@@ -441,11 +442,17 @@ impl Gen<'_> {
                 let w = &f.wire;
                 let l = &f.limits;
                 let opt = |o: Option<u64>| match o {
-                    Some(v) => quote!(::core::option::Option::Some(#v)),
+                    Some(v) => {
+                        let v = proc_macro2::Literal::u64_unsuffixed(v);
+                        quote!(::core::option::Option::Some(#v))
+                    }
                     None => quote!(::core::option::Option::None),
                 };
                 let opti = |o: Option<i64>| match o {
-                    Some(v) => quote!(::core::option::Option::Some(#v)),
+                    Some(v) => {
+                        let v = lit_i64(v);
+                        quote!(::core::option::Option::Some(#v))
+                    }
                     None => quote!(::core::option::Option::None),
                 };
                 let mut body = Vec::new();
@@ -476,6 +483,7 @@ impl Gen<'_> {
                     _ => {}
                 }
                 if let Some(max) = l.max_json_bytes {
+                    let max = proc_macro2::Literal::u64_unsuffixed(max);
                     body.push(quote!(v.json_bytes(#w, value, #max);));
                 }
                 if body.is_empty() {
@@ -544,11 +552,7 @@ impl Gen<'_> {
         let variants = e.values.iter().map(|v| {
             let n = ident(&v.name);
             let w = &v.wire;
-            let d = doc_attrs(
-                &format!("{} Wire value: `{}`.", v.doc, v.wire)
-                    .trim()
-                    .to_owned(),
-            );
+            let d = doc_attrs(format!("{} Wire value: `{}`.", v.doc, v.wire).trim());
             let rename = if v.name != v.wire && (e.directions.ser || e.directions.de) {
                 quote!(#[serde(rename = #w)])
             } else {
@@ -615,11 +619,7 @@ impl Gen<'_> {
         let variants = u.variants.iter().map(|v| {
             let n = ident(&v.name);
             let t = self.named_path(&v.ty, 1);
-            let d = doc_attrs(
-                &format!("{} Wire tag: `{}`.", v.doc, v.wire)
-                    .trim()
-                    .to_owned(),
-            );
+            let d = doc_attrs(format!("{} Wire tag: `{}`.", v.doc, v.wire).trim());
             quote!(#d #n(#t),)
         });
         let froms = u.variants.iter().map(|v| {
@@ -728,18 +728,23 @@ impl Gen<'_> {
     ) -> TokenStream {
         let krate = self.krate;
         let doc = doc_attrs(doc_text);
-        let all_codes: Vec<i64> = variants.iter().map(|v| v.0).collect();
+        let all_codes: Vec<_> = variants.iter().map(|v| lit_i64(v.0)).collect();
         let vars = variants.iter().map(|(code, n, retry, d)| {
             let n = ident(n);
-            let dd = doc_attrs(&format!("{code}: {d} ({}).", retry_text(*retry)));
+            let dd = doc_attrs(&format!(
+                "`{code}`: {d} Retry class: {}.",
+                retry_text(*retry)
+            ));
             quote!(#dd #n,)
         });
         let from_arms = variants.iter().map(|(code, n, _, _)| {
             let n = ident(n);
+            let code = lit_i64(*code);
             quote!(#code => Self::#n,)
         });
         let code_arms = variants.iter().map(|(code, n, _, _)| {
             let n = ident(n);
+            let code = lit_i64(*code);
             quote!(Self::#n => #code,)
         });
         let retry_arms = variants.iter().map(|(_, n, r, _)| {
@@ -887,7 +892,10 @@ impl Gen<'_> {
         let err = self.error_enum(&errors, &ident("Error"), false, &format!("Error codes of `{}`: its documented codes, the shared public codes, and a fallback.", e.path()));
         let (service, command, path) = (&e.service, &e.command, format!("/v4/{}", e.path()));
         let opt_u32 = |v: Option<u32>| match v {
-            Some(v) => quote!(::core::option::Option::Some(#v)),
+            Some(v) => {
+                let v = proc_macro2::Literal::u32_unsuffixed(v);
+                quote!(::core::option::Option::Some(#v))
+            }
             None => quote!(::core::option::Option::None),
         };
         let per_second = opt_u32(e.rate.per_second);
@@ -904,7 +912,7 @@ impl Gen<'_> {
             .collect();
         let file = &e.file;
         let summary = &e.summary;
-        let codes: Vec<i64> = e.errors.iter().map(|x| x.code).collect();
+        let codes: Vec<_> = e.errors.iter().map(|x| lit_i64(x.code)).collect();
         quote! {
             #module_doc
             pub mod #m {
@@ -1034,6 +1042,16 @@ impl Gen<'_> {
                 }
             }
         }
+    }
+}
+
+/// An unsuffixed integer literal (negative values as `-N`).
+fn lit_i64(v: i64) -> TokenStream {
+    let lit = proc_macro2::Literal::u64_unsuffixed(v.unsigned_abs());
+    if v < 0 {
+        quote!(-#lit)
+    } else {
+        quote!(#lit)
     }
 }
 

@@ -475,7 +475,12 @@ impl Lowering {
                     err(
                         &mut self.cx,
                         f.ty.span().start,
-                        format!("unknown type `{n}`: declare it as a struct, enum or union"),
+                        format!(
+                            "unknown type `{n}`{}: declare it as a struct, enum or union",
+                            closest(n, known.keys().map(String::as_str))
+                                .map(|c| format!(" (did you mean `{c}`?)"))
+                                .unwrap_or_default()
+                        ),
                     );
                     continue;
                 }
@@ -943,6 +948,31 @@ impl Lowering {
             file: src.name.clone(),
         });
     }
+}
+
+/// The candidate nearest to `name` by edit distance, if it is close.
+fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<&'a str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    candidates
+        .map(|c| (distance(name, c), c))
+        .filter(|(d, _)| *d <= 2.max(name.len() / 4))
+        .min()
+        .map(|(_, c)| c)
 }
 
 fn raw_struct_exists(name: &str, known: &BTreeMap<String, ()>) -> bool {

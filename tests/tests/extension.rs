@@ -44,7 +44,27 @@ async fn extension_validation_and_errors() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.to_string().matches(": ").count() >= 2, true);
+    let im_api::Error::Invalid(v) = err else {
+        panic!("expected a validation error")
+    };
+    let got: Vec<(String, im_api::Problem)> = v
+        .violations
+        .into_iter()
+        .map(|v| (v.field, v.problem))
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            ("To_Account".to_owned(), im_api::Problem::Empty),
+            (
+                "Note.Note_Text".to_owned(),
+                im_api::Problem::TooLong {
+                    max_bytes: 16,
+                    actual: 21
+                }
+            ),
+        ]
+    );
     assert!(server.requests().is_empty());
     let err = client
         .sendmsg(sendmsg::Request::new("bob", [MsgElement::text("hi")]))

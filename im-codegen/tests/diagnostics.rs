@@ -1,0 +1,180 @@
+//! The validation pass: every spec mistake is found in one run and named by
+//! file:line:col, entry and field.
+
+use im_codegen::{load, Source};
+
+fn src(name: &str, text: &str) -> Source {
+    Source {
+        name: name.into(),
+        text: text.into(),
+    }
+}
+
+fn errors(text: &str) -> Vec<String> {
+    let with_catalogue = [src("errors.toml", "[[error]]\ncode = 10002\nname = \"InternalError\"\nretry = \"retryable\"\ndoc = \"x\"\n"), src("bad.toml", text)];
+    match load(&with_catalogue, &[]) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.iter().map(ToString::to_string).collect(),
+    }
+}
+
+#[test]
+fn collects_every_semantic_error_with_location() {
+    let text = r#"
+[[struct]]
+name = "Thing"
+fields = [
+  { wire = "A", type = "string", max_items = 3 },
+  { wire = "A", type = "u32" },
+]
+
+[[endpoint]]
+service = "svc"
+command = "cmd"
+summary = "Does it."
+group_types = ["Lobby"]
+errors = [10002, 10002, 60007, 12345]
+request = [
+  { wire = "Random", type = "u32", min = -1 },
+  { wire = "Big", type = "u32", max = 4294967296 },
+  { wire = "Which", type = "Mystery" },
+  { wire = "N", type = "u64", min = 5, max = 1 },
+  { wire = "S", type = "string", fill = "random" },
+]
+response = [
+  { wire = "Out", type = "[string]", max_items = 2 },
+]
+"#;
+    let errs = errors(text);
+    let expected = [
+        "bad.toml:5:46: struct `Thing`, field `A`: `max_items` does not apply to type `string`",
+        "bad.toml:6:12: struct `Thing`, field `A`: duplicate wire name",
+        "bad.toml:13:16: endpoint `svc/cmd`: unknown group type `Lobby`",
+        "bad.toml:14:18: endpoint `svc/cmd`: error 10002 is listed twice",
+        "bad.toml:14:25: endpoint `svc/cmd`: error 60007 is a public code",
+        "bad.toml:14:32: endpoint `svc/cmd`: error 12345 is not in the error catalogue",
+        "bad.toml:16:42: endpoint `svc/cmd`, field `Random`: -1 is outside the range of `u32`",
+        "bad.toml:17:39: endpoint `svc/cmd`, field `Big`: 4294967296 is outside the range of `u32`",
+        "bad.toml:18:28: endpoint `svc/cmd`, field `Which`: unknown type `Mystery`",
+        "bad.toml:19:37: endpoint `svc/cmd`, field `N`: `min` (5) is greater than `max` (1)",
+        "bad.toml:20:41: endpoint `svc/cmd`, field `S`: `fill = \"random\"` needs type u32",
+        "bad.toml:23:12: endpoint `svc/cmd`, field `Out`: limits apply to request fields only",
+    ];
+    assert_eq!(errs.len(), expected.len(), "{errs:#?}");
+    for (got, want) in errs.iter().zip(expected) {
+        assert!(got.starts_with(want), "\n got: {got}\nwant: {want}");
+    }
+}
+
+#[test]
+fn toml_errors_name_the_position_and_other_files_still_load() {
+    let sources = [
+        src(
+            "a.toml",
+            "[[endpoint]]\nservice = \"s\"\ncommand = \"c\"\nsummary = \"x\"\ntypo = 1\n",
+        ),
+        src("b.toml", "[[struct]]\nname = \"lower_case\"\n"),
+    ];
+    let errs: Vec<String> = load(&sources, &[])
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0].starts_with("a.toml:5:1: unknown field `typo`"),
+        "{}",
+        errs[0]
+    );
+    assert!(
+        errs[1].starts_with("b.toml:2:8: type `lower_case`: type names must be UpperCamelCase"),
+        "{}",
+        errs[1]
+    );
+}
+
+#[test]
+fn names_that_collide_after_snake_casing_are_caught() {
+    let errs = errors(
+        r#"
+[[endpoint]]
+service = "s"
+command = "c"
+summary = "x"
+request = [
+  { wire = "From_Account", type = "string" },
+  { wire = "FromAccount", type = "string" },
+  { wire = "Type", type = "string" },
+]
+"#,
+    );
+    assert_eq!(errs.len(), 1, "{errs:#?}");
+    assert!(
+        errs[0].contains(
+            "field `FromAccount`: Rust name `from_account` collides with field `From_Account`"
+        ),
+        "{}",
+        errs[0]
+    );
+}
+
+#[test]
+fn duplicate_endpoints_and_method_names() {
+    let errs = errors(
+        r#"
+[[endpoint]]
+service = "s"
+command = "c"
+summary = "x"
+
+[[endpoint]]
+service = "s"
+command = "c"
+summary = "x"
+
+[[endpoint]]
+service = "t"
+command = "c"
+summary = "x"
+"#,
+    );
+    assert_eq!(errs.len(), 3, "{errs:#?}");
+    assert!(errs[0].contains("duplicate endpoint"));
+    assert!(errs[1].contains("method name `c` is already used by `s/c`"));
+    assert!(errs[2].contains("method name `c` is already used by `s/c`"));
+}
+
+#[test]
+fn the_real_specs_load_clean() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+    let mut sources = Vec::new();
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    for f in files {
+        sources.push(src(
+            &f.display().to_string(),
+            &std::fs::read_to_string(&f).unwrap(),
+        ));
+    }
+    let spec = load(&sources, &[]).unwrap_or_else(|d| panic!("{d}"));
+    assert!(spec.endpoints.len() >= 3);
+    let batch = spec
+        .endpoints
+        .iter()
+        .find(|e| e.command == "batchsendmsg")
+        .unwrap();
+    assert_eq!(batch.partial_failure.as_deref(), Some("ErrorList"));
+    let to = batch
+        .request
+        .iter()
+        .find(|f| f.wire == "To_Account")
+        .unwrap();
+    assert_eq!(
+        (to.limits.min_items, to.limits.max_items),
+        (Some(1), Some(500))
+    );
+}

@@ -1,0 +1,12 @@
+im_macros::generate!(ext_trait = "Api", file = "specs/bad.toml", inline = r#"
+[[endpoint]]
+service = "openim"
+command = "sendmsg"
+summary = "Send."
+request = [
+  { wire = "To_Account", type = "strnig", required = true },
+  { wire = "MsgBody", type = "[MsgElemnt]", required = true },
+]
+"#);
+
+fn main() {}
