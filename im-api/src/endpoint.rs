@@ -46,13 +46,51 @@ pub struct EndpointMeta {
     pub random_fields: &'static [&'static str],
     /// The endpoint's documented private error codes.
     pub error_codes: &'static [i64],
+    /// The code the server answers beyond the rate limit.
+    pub rate_limit_code: i64,
+    /// The code the server answers for a body that is not JSON.
+    pub invalid_json_code: i64,
+    /// The code the server answers for an invalid field without a code of its own.
+    pub invalid_code: i64,
+    /// Request fields, with the codes the server answers when one is invalid.
+    pub fields: &'static [FieldMeta],
     /// The spec entry models only part of the documented fields.
     pub partial: bool,
     /// The spec file that declares the endpoint.
     pub spec_file: &'static str,
 }
 
+/// A request field as the server checks it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FieldMeta {
+    pub wire: &'static str,
+    /// Required on the wire (including fields the client fills, like `Random`).
+    pub required: bool,
+    pub codes: FieldCodes,
+}
+
+/// Codes the server answers for problems with one field, from the spec.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldCodes {
+    /// Any problem without a more specific code.
+    pub any: Option<i64>,
+    /// Wrong JSON type.
+    pub ty: Option<i64>,
+    /// Missing required field.
+    pub missing: Option<i64>,
+    pub min_items: Option<i64>,
+    pub max_items: Option<i64>,
+    pub max_bytes: Option<i64>,
+    pub max_json_bytes: Option<i64>,
+    /// Integer out of its range.
+    pub range: Option<i64>,
+}
+
 impl EndpointMeta {
+    /// A request field by wire name.
+    pub fn field(&self, wire: &str) -> Option<&'static FieldMeta> {
+        self.fields.iter().find(|f| f.wire == wire)
+    }
     /// `service/command`.
     pub fn service_command(&self) -> String {
         format!("{}/{}", self.service, self.command)

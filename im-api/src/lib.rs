@@ -34,12 +34,16 @@ mod client;
 mod endpoint;
 mod envelope;
 mod error;
+pub mod limiter;
 mod messages;
 mod random;
 mod region;
 mod transport;
 pub mod usersig;
 mod validate;
+
+#[cfg(feature = "emulator")]
+pub mod emulator;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -50,7 +54,7 @@ mod generated {
 }
 
 pub use client::{Client, ClientBuilder};
-pub use endpoint::{Endpoint, EndpointError, EndpointMeta, RetryClass};
+pub use endpoint::{Endpoint, EndpointError, EndpointMeta, FieldCodes, FieldMeta, RetryClass};
 pub use error::{ApiError, BuildError, DecodeError, Error, TransportError};
 pub use generated::{api, types, PublicError, ENDPOINTS};
 pub use random::random_u32;

@@ -92,3 +92,25 @@ pub mod bool01 {
         }
     }
 }
+
+/// Per-field type checks of a request body, generated for im-api's requests
+/// under the `emulator` feature.
+pub trait FieldTypes {
+    /// `None` for a key the request does not have; otherwise whether the
+    /// value has the field's type.
+    fn check_field(wire: &str, value: &serde_json::Value) -> Option<Result<(), String>>;
+}
+
+/// Whether `value` decodes as `T`.
+pub fn check_type<T: serde::de::DeserializeOwned>(value: &serde_json::Value) -> Result<(), String> {
+    T::deserialize(value).map(|_| ()).map_err(|e| e.to_string())
+}
+
+/// Whether `value` is an integer (a 0/1 flag).
+pub fn check_bool01(value: &serde_json::Value) -> Result<(), String> {
+    if value.is_u64() || value.is_i64() {
+        Ok(())
+    } else {
+        Err(format!("expected 0 or 1, found {value}"))
+    }
+}

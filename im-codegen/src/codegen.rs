@@ -27,6 +27,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     let g = Gen {
         spec,
         krate: &krate,
+        internal: opts.mode == Mode::Internal,
     };
     let local_types: Vec<_> = spec.types.iter().filter(|t| !t.external()).collect();
     let types = if local_types.is_empty() {
@@ -50,6 +51,19 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
         quote!(&api::#m::META)
     });
     let client = g.client(&opts.mode);
+    let routes = if g.internal {
+        let routes = spec.endpoints.iter().map(|e| {
+            let m = ident(&e.rust);
+            quote!(#krate::emulator::Route { meta: &api::#m::META, parse: #krate::emulator::parse::<api::#m::Request> })
+        });
+        quote! {
+            /// Every endpoint with the parser the emulator checks its bodies with.
+            #[cfg(feature = "emulator")]
+            pub const ROUTES: &[#krate::emulator::Route] = &[#(#routes),*];
+        }
+    } else {
+        quote!()
+    };
     quote! {
         #types
         #public
@@ -58,7 +72,8 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
             #(#modules)*
         }
         /// Every endpoint this spec declares, in declaration order.
-        pub const ENDPOINTS: &[&#krate::EndpointMeta] = &[#(#metas),*];
+                pub const ENDPOINTS: &[&#krate::EndpointMeta] = &[#(#metas),*];
+        #routes
         #client
     }
 }
@@ -66,6 +81,9 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
 struct Gen<'a> {
     spec: &'a Spec,
     krate: &'a TokenStream,
+    /// Inside im-api: request-side types also derive `Deserialize` under the
+    /// `emulator` feature, so the emulator checks bodies with this same code.
+    internal: bool,
 }
 
 pub(crate) fn ident(name: &str) -> Ident {
@@ -208,7 +226,7 @@ impl Gen<'_> {
         if d.de && (optional || (is_vec && !f.required) || (response && f.required)) {
             parts.push(quote!(default));
         }
-        if d.ser && !response {
+        if d.ser {
             if optional {
                 parts.push(quote!(
                     skip_serializing_if = "::core::option::Option::is_none"
@@ -232,6 +250,19 @@ impl Gen<'_> {
         }
     }
 
+    /// The serde directions a type gets only under im-api's `emulator`
+    /// feature: the emulator decodes requests and encodes responses.
+    fn emulator_extra(&self, d: Directions) -> Directions {
+        Directions {
+            ser: self.internal && d.de && !d.ser,
+            de: self.internal && d.ser && !d.de,
+        }
+    }
+
+    fn emulator_de(&self, d: Directions) -> bool {
+        self.emulator_extra(d).de
+    }
+
     fn derives(&self, d: Directions, eq: bool, default: bool) -> TokenStream {
         let krate = self.krate;
         let mut list = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
@@ -253,7 +284,17 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        quote!(#[derive(#(#list),*)] #serde_crate)
+        let extra = self.emulator_extra(d);
+        let emulator = match (extra.ser, extra.de) {
+            (true, _) => {
+                quote!(#[cfg_attr(feature = "emulator", derive(#krate::__private::serde::Serialize))])
+            }
+            (_, true) => {
+                quote!(#[cfg_attr(feature = "emulator", derive(#krate::__private::serde::Deserialize))])
+            }
+            _ => quote!(),
+        };
+        quote!(#[derive(#(#list),*)] #emulator #serde_crate)
     }
 
     fn is_eq(&self, ty: &Ty) -> bool {
@@ -299,8 +340,13 @@ impl Gen<'_> {
         let doc = doc_attrs(doc_text);
         let decl = fields.iter().map(|f| {
             let (ty, optional) = self.storage(f, depth, response);
+            let extra = self.emulator_extra(d);
+            let attr_dirs = Directions {
+                ser: d.ser || extra.ser,
+                de: d.de || extra.de,
+            };
             let attrs = if d.ser || d.de {
-                self.serde_field_attrs(f, optional, response, d)
+                self.serde_field_attrs(f, optional, response, attr_dirs)
             } else {
                 quote!()
             };
@@ -636,6 +682,7 @@ impl Gen<'_> {
             let w = &v.wire;
             quote!(Self::#n(_) => #w,)
         });
+        let emulator_only = !u.directions.de && self.emulator_de(u.directions);
         let ser = if u.directions.ser {
             let arms = u.variants.iter().map(|v| {
                 let n = ident(&v.name);
@@ -658,13 +705,19 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        let de = if u.directions.de {
+        let de_cfg = if emulator_only {
+            quote!(#[cfg(feature = "emulator")])
+        } else {
+            quote!()
+        };
+        let de = if u.directions.de || emulator_only {
             let arms = u.variants.iter().map(|v| {
                 let n = ident(&v.name);
                 let w = &v.wire;
                 quote!(#w => #krate::__private::serde_json::from_value(raw.content).map(Self::#n).map_err(<D::Error as #krate::__private::serde::de::Error>::custom),)
             });
             quote! {
+                #de_cfg
                 impl<'de> #krate::__private::serde::Deserialize<'de> for #name {
                     fn deserialize<D: #krate::__private::serde::Deserializer<'de>>(deserializer: D) -> ::core::result::Result<Self, D::Error> {
                         let raw = #krate::__private::TaggedContent::deserialize(deserializer, #tag, #content)?;
@@ -911,6 +964,63 @@ impl Gen<'_> {
             .map(|f| &f.wire)
             .collect();
         let file = &e.file;
+        let rate_code = lit_i64(e.rate.code);
+        let invalid_json_code = lit_i64(e.invalid_json_code);
+        let invalid_code = lit_i64(e.invalid_code);
+        let opt_code = |c: Option<i64>| match c {
+            Some(c) => {
+                let c = lit_i64(c);
+                quote!(::core::option::Option::Some(#c))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let field_metas = e.request.iter().map(|f| {
+            let w = &f.wire;
+            let required = f.required;
+            let c = &f.codes;
+            let (any, ty, missing, min_items, max_items, max_bytes, max_json_bytes, range) = (
+                opt_code(c.any),
+                opt_code(c.ty),
+                opt_code(c.missing),
+                opt_code(c.min_items),
+                opt_code(c.max_items),
+                opt_code(c.max_bytes),
+                opt_code(c.max_json_bytes),
+                opt_code(c.range),
+            );
+            quote! {
+                #krate::FieldMeta {
+                    wire: #w,
+                    required: #required,
+                    codes: #krate::FieldCodes { any: #any, ty: #ty, missing: #missing, min_items: #min_items, max_items: #max_items, max_bytes: #max_bytes, max_json_bytes: #max_json_bytes, range: #range },
+                }
+            }
+        });
+        let field_types = if self.internal {
+            let arms = e.request.iter().map(|f| {
+                let w = &f.wire;
+                let check = if f.ty == Ty::Bool01 {
+                    quote!(#krate::__private::check_bool01(value))
+                } else {
+                    let t = self.ty(&f.ty, 2);
+                    quote!(#krate::__private::check_type::<#t>(value))
+                };
+                quote!(#w => ::core::option::Option::Some(#check),)
+            });
+            quote! {
+                #[cfg(feature = "emulator")]
+                impl #krate::__private::FieldTypes for Request {
+                    fn check_field(wire: &str, value: &#krate::__private::serde_json::Value) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
+                        match wire {
+                            #(#arms)*
+                            _ => ::core::option::Option::None,
+                        }
+                    }
+                }
+            }
+        } else {
+            quote!()
+        };
         let summary = &e.summary;
         let codes: Vec<_> = e.errors.iter().map(|x| lit_i64(x.code)).collect();
         quote! {
@@ -934,11 +1044,16 @@ impl Gen<'_> {
                     per_group_per_second: #per_group,
                     group_types: &[#(#group_types),*],
                     aliases: &[#(#aliases),*],
-                    random_fields: &[#(#fill_fields),*],
+                                        random_fields: &[#(#fill_fields),*],
+                    rate_limit_code: #rate_code,
+                    invalid_json_code: #invalid_json_code,
+                    invalid_code: #invalid_code,
+                    fields: &[#(#field_metas),*],
                     error_codes: &[#(#codes),*],
                     partial: #partial_flag,
                     spec_file: #file,
                 };
+                                #field_types
                 impl #krate::Endpoint for Request {
                     type Response = Response;
                     type Error = Error;

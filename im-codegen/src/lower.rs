@@ -234,7 +234,7 @@ impl Lowering {
         for s in &raw.structs {
             let s = s.get_ref();
             let entry = format!("struct `{}`", s.name.get_ref());
-            let fields = self.lower_fields(src, &entry, &s.fields, known, true);
+            let fields = self.lower_fields(src, &entry, &s.fields, known, true, false);
             let directions = self.directions(src, &entry, &s.derive);
             self.spec.types.push(TypeDef::Struct(StructDef {
                 name: s.name.get_ref().clone(),
@@ -412,6 +412,7 @@ impl Lowering {
         raw: &[Spanned<RawField>],
         known: &BTreeMap<String, ()>,
         request_side: bool,
+        allow_codes: bool,
     ) -> Vec<Field> {
         let mut out = Vec::new();
         let mut wires: HashMap<String, ()> = HashMap::new();
@@ -514,7 +515,30 @@ impl Lowering {
                     false
                 }
             };
+            let mut codes = FieldCodes::default();
+            if let Some(c) = &f.codes {
+                if !allow_codes {
+                    err(
+                        &mut self.cx,
+                        c.span().start,
+                        "`codes` apply to endpoint request fields only".into(),
+                    );
+                } else {
+                    let c = c.get_ref();
+                    codes = FieldCodes {
+                        any: c.any,
+                        ty: c.ty,
+                        missing: c.missing,
+                        min_items: c.min_items,
+                        max_items: c.max_items,
+                        max_bytes: c.max_bytes,
+                        max_json_bytes: c.max_json_bytes,
+                        range: c.range,
+                    };
+                }
+            }
             out.push(Field {
+                codes,
                 wire: wire.clone(),
                 rust,
                 ty,
@@ -865,8 +889,70 @@ impl Lowering {
             .iter()
             .map(|t| (t.name().to_owned(), ()))
             .collect();
-        let request = self.lower_fields(src, &entry, &e.request, &known, true);
-        let response = self.lower_fields(src, &entry, &e.response, &known, false);
+        let request = self.lower_fields(src, &entry, &e.request, &known, true, true);
+        let response = self.lower_fields(src, &entry, &e.response, &known, false, false);
+        // Every code the emulator may answer must be one the endpoint documents.
+        let documented = |c: i64| is_public_code(c) || codes.contains(&c);
+        let code_at = |c: Option<&Spanned<i64>>, what: &str, default: i64, cx: &mut Ctxt| -> i64 {
+            match c {
+                None => default,
+                Some(v) if documented(*v.get_ref()) => *v.get_ref(),
+                Some(v) => {
+                    cx.error(
+                        src,
+                        v.span().start,
+                        Some(&entry),
+                        None,
+                        format!(
+                            "`{what}` {} is not among the endpoint's `errors`",
+                            v.get_ref()
+                        ),
+                    );
+                    default
+                }
+            }
+        };
+        let invalid_json_code = code_at(
+            e.invalid_json_code.as_ref(),
+            "invalid_json_code",
+            DEFAULT_INVALID_JSON_CODE,
+            &mut self.cx,
+        );
+        let invalid_code = code_at(
+            e.invalid_code.as_ref(),
+            "invalid_code",
+            DEFAULT_INVALID_CODE,
+            &mut self.cx,
+        );
+        if let Some(r) = &e.rate {
+            rate.code = code_at(
+                r.get_ref().code.as_ref(),
+                "rate.code",
+                DEFAULT_RATE_CODE,
+                &mut self.cx,
+            );
+        }
+        for (raw, f) in e.request.iter().filter_map(|r| {
+            let r = r.get_ref();
+            request
+                .iter()
+                .find(|f| &f.wire == r.wire.get_ref())
+                .map(|f| (r, f))
+        }) {
+            if let Some(bad) = f.codes.all().find(|c| !documented(*c)) {
+                let at = raw
+                    .codes
+                    .as_ref()
+                    .map_or(raw.wire.span().start, |c| c.span().start);
+                self.cx.error(
+                    src,
+                    at,
+                    Some(&entry),
+                    Some(&f.wire),
+                    format!("code {bad} in `codes` is not among the endpoint's `errors`"),
+                );
+            }
+        }
         let partial_failure = e.partial_failure.as_ref().and_then(|p| {
             match response.iter().find(|f| &f.wire == p.get_ref()) {
                 Some(f) if matches!(f.ty, Ty::Array(_)) => Some(f.wire.clone()),
@@ -943,6 +1029,8 @@ impl Lowering {
             conflicts,
             aliases,
             partial: e.partial,
+            invalid_json_code,
+            invalid_code,
             request,
             response,
             file: src.name.clone(),

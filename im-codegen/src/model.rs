@@ -271,6 +271,41 @@ pub struct Field {
     pub limits: Limits,
     /// Filled with a fresh random u32 before the first send when unset.
     pub fill_random: bool,
+    /// Codes the server answers when this field is invalid (request fields).
+    pub codes: FieldCodes,
+}
+
+/// Codes the server answers for problems with one field.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FieldCodes {
+    pub any: Option<i64>,
+    pub ty: Option<i64>,
+    pub missing: Option<i64>,
+    pub min_items: Option<i64>,
+    pub max_items: Option<i64>,
+    pub max_bytes: Option<i64>,
+    pub max_json_bytes: Option<i64>,
+    pub range: Option<i64>,
+}
+
+impl FieldCodes {
+    pub fn is_empty(&self) -> bool {
+        *self == FieldCodes::default()
+    }
+    pub fn all(&self) -> impl Iterator<Item = i64> {
+        [
+            self.any,
+            self.ty,
+            self.missing,
+            self.min_items,
+            self.max_items,
+            self.max_bytes,
+            self.max_json_bytes,
+            self.range,
+        ]
+        .into_iter()
+        .flatten()
+    }
 }
 
 impl Field {
@@ -280,12 +315,33 @@ impl Field {
     }
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Rate {
     pub per_second: Option<u32>,
+    /// The code the server answers beyond the rate.
+    pub code: i64,
     pub per_group_per_second: Option<u32>,
     pub documented: Vec<String>,
 }
+
+impl Default for Rate {
+    fn default() -> Self {
+        Rate {
+            per_second: None,
+            code: DEFAULT_RATE_CODE,
+            per_group_per_second: None,
+            documented: Vec::new(),
+        }
+    }
+}
+
+/// 60007: the public "REST call frequency over the limit" code, answered over
+/// the rate by endpoints that do not document a code of their own.
+pub const DEFAULT_RATE_CODE: i64 = 60007;
+/// 60003: the public "request JSON cannot be parsed" code.
+pub const DEFAULT_INVALID_JSON_CODE: i64 = 60003;
+/// 70402: the public "invalid parameters" code.
+pub const DEFAULT_INVALID_CODE: i64 = 70402;
 
 #[derive(Debug, Clone)]
 pub struct EndpointError {
@@ -318,6 +374,10 @@ pub struct Endpoint {
     pub conflicts: Vec<Conflict>,
     pub aliases: Vec<String>,
     pub partial: bool,
+    /// The code answered for a body that is not JSON.
+    pub invalid_json_code: i64,
+    /// The code answered for an invalid field without a code of its own.
+    pub invalid_code: i64,
     pub request: Vec<Field>,
     pub response: Vec<Field>,
     /// The spec file that declared it.

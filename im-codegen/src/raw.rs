@@ -39,6 +39,10 @@ pub struct RawEndpoint {
     pub conflicts: Vec<Spanned<RawConflict>>,
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
+    /// The code the server answers for a body that is not JSON.
+    pub invalid_json_code: Option<Spanned<i64>>,
+    /// The code the server answers for an invalid field without a code of its own.
+    pub invalid_code: Option<Spanned<i64>>,
     /// The entry models only what the reference documents (no full field table).
     #[serde(default)]
     pub partial: bool,
@@ -52,6 +56,8 @@ pub struct RawEndpoint {
 #[serde(deny_unknown_fields)]
 pub struct RawRate {
     pub per_second: Option<Spanned<i64>>,
+    /// The code the server answers beyond the rate (default 60007).
+    pub code: Option<Spanned<i64>>,
     pub per_group_per_second: Option<Spanned<i64>>,
     #[serde(default)]
     pub documented: Vec<String>,
@@ -101,6 +107,25 @@ pub struct RawField {
     pub max_json_bytes: Option<Spanned<i64>>,
     pub legacy_max_json_bytes: Option<Spanned<i64>>,
     pub fill: Option<Spanned<String>>,
+    /// Codes the server answers when this field is invalid.
+    pub codes: Option<Spanned<RawFieldCodes>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFieldCodes {
+    /// Any problem with the field that has no more specific code.
+    pub any: Option<i64>,
+    /// Wrong JSON type.
+    #[serde(rename = "type")]
+    pub ty: Option<i64>,
+    /// A required field is missing.
+    pub missing: Option<i64>,
+    pub min_items: Option<i64>,
+    pub max_items: Option<i64>,
+    pub max_bytes: Option<i64>,
+    pub max_json_bytes: Option<i64>,
+    pub range: Option<i64>,
 }
 
 #[derive(Debug, Deserialize)]

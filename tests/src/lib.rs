@@ -226,3 +226,114 @@ pub fn fail(code: i64, info: &str) -> Reply {
         serde_json::json!({"ActionStatus": "FAIL", "ErrorCode": code, "ErrorInfo": info, "RequestId": format!("req-{code}")}),
     )
 }
+
+/// Every seed request sample, built with the typed API. The golden tests
+/// check them on the wire; the emulator test sends them all for real.
+pub mod seed_requests {
+    use im_api::api::{batchsendmsg, send_broadcast_msg, send_group_msg};
+    use im_api::types::*;
+
+    fn face() -> MsgElement {
+        FaceElem::new(6).data("abc\u{0}\u{1}").into()
+    }
+
+    fn text() -> MsgElement {
+        MsgElement::text("red packet")
+    }
+
+    /// `(fixture name, request)` for `send_group_msg`.
+    pub fn send_group_msg() -> Vec<(&'static str, send_group_msg::Request)> {
+        let push = OfflinePushInfo::new()
+            .push_flag(0)
+            .desc("离线推送内容")
+            .ext("这是透传的内容")
+            .android_info(AndroidInfo::new().sound("android.mp3"))
+            .apns_info(
+                ApnsInfo::new()
+                    .sound("apns.mp3")
+                    .badge_mode(1)
+                    .title("apns title")
+                    .sub_title("apns subtitle")
+                    .image("www.image.com"),
+            );
+        let base =
+            || send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()]).random(8912345);
+        vec![
+            (
+                "basic",
+                base()
+                    .cloud_custom_data("your cloud custom data")
+                    .offline_push_info(push),
+            ),
+            (
+                "from_account",
+                send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
+                    .from_account("leckie")
+                    .random(8912345),
+            ),
+            (
+                "send_msg_control",
+                base().send_msg_control([SendMsgControl::NoLastMsg]),
+            ),
+            ("msg_priority", base().msg_priority(MsgPriority::High)),
+            (
+                "forbid_callback",
+                base().forbid_callback_control([
+                    ForbidCallbackControl::ForbidBeforeSendMsgCallback,
+                    ForbidCallbackControl::ForbidAfterSendMsgCallback,
+                ]),
+            ),
+            (
+                "group_at",
+                send_group_msg::Request::new(
+                    "@TGS#2C5SZEAEF",
+                    [MsgElement::text("red @all @tommy @brennanli packet")],
+                )
+                .random(8912345)
+                .group_at_info([
+                    GroupAtInfo::new(true),
+                    GroupAtInfo::new(false).group_at_account("tommy"),
+                    GroupAtInfo::new(false).group_at_account("brennanli"),
+                ]),
+            ),
+            ("online_only", base().online_only_flag(true)),
+        ]
+    }
+
+    /// `(fixture name, request)` for `send_broadcast_msg`.
+    pub fn send_broadcast_msg() -> Vec<(&'static str, send_broadcast_msg::Request)> {
+        vec![(
+            "basic",
+            send_broadcast_msg::Request::new([MsgElement::custom(
+                "{ \"type\":1, \"content\":\"hello world\"}",
+            )])
+            .from_account("test")
+            .random(8912345)
+            .cloud_custom_data("your cloud custom data"),
+        )]
+    }
+
+    /// `(fixture name, request)` for `batchsendmsg`.
+    pub fn batchsendmsg() -> Vec<(&'static str, batchsendmsg::Request)> {
+        let body = || [MsgElement::text("hi, beauty")];
+        let push = OfflinePushInfo::new()
+            .push_flag(0)
+            .desc("离线推送内容")
+            .ext("这是透传的内容")
+            .android_info(AndroidInfo::new().sound("android.mp3"))
+            .apns_info(ApnsInfo::new().sound("apns.mp3").badge_mode(1));
+        vec![
+            (
+                "admin_to_targets",
+                batchsendmsg::Request::new(["bonnie", "rong"], body()).msg_random(19901224),
+            ),
+            (
+                "from_account_with_push",
+                batchsendmsg::Request::new(["bonnie", "rong"], body())
+                    .from_account("dave")
+                    .msg_random(19901224)
+                    .offline_push_info(push),
+            ),
+        ]
+    }
+}

@@ -3,31 +3,11 @@
 //! parameter (the usersig verified with the key), content type, and the body
 //! exactly as the seed shows it. Then the seed responses are decoded.
 
-use im_api::api::{batchsendmsg, send_broadcast_msg, send_group_msg};
+use im_api::api::{batchsendmsg, send_group_msg};
 use im_api::types::*;
 use im_api::{Client, Signer};
 use im_tests::*;
 use serde_json::json;
-
-fn face() -> MsgElement {
-    FaceElem::new(6).data("abc\u{0}\u{1}").into()
-}
-
-fn push_info_group() -> OfflinePushInfo {
-    OfflinePushInfo::new()
-        .push_flag(0)
-        .desc("离线推送内容")
-        .ext("这是透传的内容")
-        .android_info(AndroidInfo::new().sound("android.mp3"))
-        .apns_info(
-            ApnsInfo::new()
-                .sound("apns.mp3")
-                .badge_mode(1)
-                .title("apns title")
-                .sub_title("apns subtitle")
-                .image("www.image.com"),
-        )
-}
 
 /// Check the request line and query of one recorded request.
 fn check_wire(r: &Recorded, path: &str) -> u32 {
@@ -75,62 +55,8 @@ async fn send_and_capture<R: im_api::Endpoint>(
 async fn send_group_msg_seed_samples() {
     let server = TestServer::start(Reply::Json(seed("send_group_msg.response"))).await;
     let client = server.client();
-    let text = || MsgElement::text("red packet");
-    let cases: Vec<(&str, send_group_msg::Request)> = vec![
-        (
-            "basic",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .random(8912345)
-                .cloud_custom_data("your cloud custom data")
-                .offline_push_info(push_info_group()),
-        ),
-        (
-            "from_account",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .from_account("leckie")
-                .random(8912345),
-        ),
-        (
-            "send_msg_control",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .random(8912345)
-                .send_msg_control([SendMsgControl::NoLastMsg]),
-        ),
-        (
-            "msg_priority",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .random(8912345)
-                .msg_priority(MsgPriority::High),
-        ),
-        (
-            "forbid_callback",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .random(8912345)
-                .forbid_callback_control([
-                    ForbidCallbackControl::ForbidBeforeSendMsgCallback,
-                    ForbidCallbackControl::ForbidAfterSendMsgCallback,
-                ]),
-        ),
-        (
-            "group_at",
-            send_group_msg::Request::new(
-                "@TGS#2C5SZEAEF",
-                [MsgElement::text("red @all @tommy @brennanli packet")],
-            )
-            .random(8912345)
-            .group_at_info([
-                GroupAtInfo::new(true),
-                GroupAtInfo::new(false).group_at_account("tommy"),
-                GroupAtInfo::new(false).group_at_account("brennanli"),
-            ]),
-        ),
-        (
-            "online_only",
-            send_group_msg::Request::new("@TGS#2C5SZEAEF", [text(), face()])
-                .random(8912345)
-                .online_only_flag(true),
-        ),
-    ];
+    let cases = seed_requests::send_group_msg();
+    assert_eq!(cases.len(), 7, "every sample of seed 003");
     for (name, req) in cases {
         let (r, resp) = send_and_capture(&server, &client, req).await;
         check_wire(&r, "group_open_http_svc/send_group_msg");
@@ -147,47 +73,31 @@ async fn send_group_msg_seed_samples() {
 async fn send_broadcast_msg_seed_sample() {
     let server = TestServer::start(Reply::Json(seed("send_broadcast_msg.response"))).await;
     let client = server.client();
-    let req = send_broadcast_msg::Request::new([MsgElement::custom(
-        "{ \"type\":1, \"content\":\"hello world\"}",
-    )])
-    .from_account("test")
-    .random(8912345)
-    .cloud_custom_data("your cloud custom data");
-    let (r, resp) = send_and_capture(&server, &client, req).await;
-    check_wire(&r, "group_open_http_svc/send_broadcast_msg");
-    assert_eq!(r.json(), seed("send_broadcast_msg.basic"));
-    assert_eq!(resp.msg_seq, 1283);
+    for (name, req) in seed_requests::send_broadcast_msg() {
+        let (r, resp) = send_and_capture(&server, &client, req).await;
+        check_wire(&r, "group_open_http_svc/send_broadcast_msg");
+        assert_eq!(r.json(), seed(&format!("send_broadcast_msg.{name}")));
+        assert_eq!(resp.msg_seq, 1283);
+    }
 }
 
 #[tokio::test]
 async fn batchsendmsg_seed_samples() {
     let server = TestServer::start(ok(json!({"MsgKey": "k1", "MsgTime": 1700000000}))).await;
     let client = server.client();
-    let body = || [MsgElement::text("hi, beauty")];
-    let (r, resp) = send_and_capture(
-        &server,
-        &client,
-        batchsendmsg::Request::new(["bonnie", "rong"], body()).msg_random(19901224),
-    )
-    .await;
-    check_wire(&r, "openim/batchsendmsg");
-    assert_eq!(r.json(), seed("batchsendmsg.admin_to_targets"));
-    assert_eq!(resp.msg_key.as_deref(), Some("k1"));
-    assert!(resp.error_list.is_empty());
-
-    let push = OfflinePushInfo::new()
-        .push_flag(0)
-        .desc("离线推送内容")
-        .ext("这是透传的内容")
-        .android_info(AndroidInfo::new().sound("android.mp3"))
-        .apns_info(ApnsInfo::new().sound("apns.mp3").badge_mode(1));
-    let req = batchsendmsg::Request::new(["bonnie", "rong"], body())
-        .from_account("dave")
-        .msg_random(19901224)
-        .offline_push_info(push);
-    let (r, _) = send_and_capture(&server, &client, req).await;
-    check_wire(&r, "openim/batchsendmsg");
-    assert_eq!(r.json(), seed("batchsendmsg.from_account_with_push"));
+    let cases = seed_requests::batchsendmsg();
+    assert_eq!(cases.len(), 2, "every request sample of seed 004");
+    for (name, req) in cases {
+        let (r, resp) = send_and_capture(&server, &client, req).await;
+        check_wire(&r, "openim/batchsendmsg");
+        assert_eq!(
+            r.json(),
+            seed(&format!("batchsendmsg.{name}")),
+            "body of seed sample {name}"
+        );
+        assert_eq!(resp.msg_key.as_deref(), Some("k1"));
+        assert!(resp.error_list.is_empty());
+    }
 }
 
 #[tokio::test]
