@@ -3,17 +3,19 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use tracing::Instrument as _;
 
 use crate::auth::{Auth, SigCache};
-use crate::endpoint::{Endpoint, EndpointError, RetryClass};
+use crate::endpoint::{Endpoint, EndpointError, EndpointMeta, RetryClass};
 use crate::envelope::Envelope;
 use crate::error::{ApiError, BuildError, DecodeError, Error, TransportError};
+use crate::limiter::{LocalLimiter, RateLimiter};
 use crate::random::random_u32;
 use crate::region::Region;
+use crate::retry::RetryPolicy;
 use crate::transport::{check_base_url, Query, Transport};
 use crate::usersig::{SecretKey, Signer};
 use crate::validate::ValidationError;
@@ -32,6 +34,8 @@ struct Inner {
     identifier: String,
     auth: Auth,
     transport: Transport,
+    retry: RetryPolicy,
+    limiter: Option<Arc<dyn RateLimiter>>,
 }
 
 impl fmt::Debug for Client {
@@ -41,6 +45,8 @@ impl fmt::Debug for Client {
             .field("identifier", &self.inner.identifier)
             .field("base_url", &self.inner.transport.base())
             .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("limiter", &self.inner.limiter)
             .finish()
     }
 }
@@ -59,6 +65,15 @@ pub struct ClientBuilder {
     timeout: Duration,
     sig_ttl: Duration,
     sig_renew_margin: Duration,
+    retry: RetryPolicy,
+    limiter: LimiterChoice,
+}
+
+#[derive(Clone)]
+enum LimiterChoice {
+    Local(Vec<(String, f64)>),
+    Custom(Arc<dyn RateLimiter>),
+    Off,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -92,6 +107,8 @@ impl Default for ClientBuilder {
             timeout: Duration::from_secs(10),
             sig_ttl: Duration::from_secs(24 * 3600),
             sig_renew_margin: Duration::from_secs(600),
+            retry: RetryPolicy::default(),
+            limiter: LimiterChoice::Local(Vec::new()),
         }
     }
 }
@@ -154,6 +171,33 @@ impl ClientBuilder {
         self
     }
 
+    /// How failed attempts are retried (default: [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+    /// Pace calls to `service/command` at `per_second` instead of the spec's
+    /// documented rate (editions and paid upgrades differ).
+    pub fn rate_limit(mut self, service_command: impl Into<String>, per_second: f64) -> Self {
+        if let LimiterChoice::Local(o) = &mut self.limiter {
+            o.push((service_command.into(), per_second));
+        } else {
+            self.limiter = LimiterChoice::Local(vec![(service_command.into(), per_second)]);
+        }
+        self
+    }
+    /// Use this limiter (e.g. one shared between processes) instead of the
+    /// in-process [`LocalLimiter`].
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiter = LimiterChoice::Custom(limiter);
+        self
+    }
+    /// Do not pace calls at all (the server's answers still are retried).
+    pub fn no_rate_limit(mut self) -> Self {
+        self.limiter = LimiterChoice::Off;
+        self
+    }
+
     pub fn build(self) -> Result<Client, BuildError> {
         let sdkappid = self.sdkappid.ok_or(BuildError::MissingSdkAppId)?;
         let identifier = self
@@ -186,12 +230,23 @@ impl ClientBuilder {
             }
         };
         let transport = Transport::new(base, self.connect_timeout, self.timeout)?;
+        let limiter: Option<Arc<dyn RateLimiter>> = match self.limiter {
+            LimiterChoice::Off => None,
+            LimiterChoice::Custom(l) => Some(l),
+            LimiterChoice::Local(overrides) => Some(Arc::new(
+                overrides
+                    .into_iter()
+                    .fold(LocalLimiter::new(), |l, (k, r)| l.with_rate(k, r)),
+            )),
+        };
         Ok(Client {
             inner: Arc::new(Inner {
                 sdkappid,
                 identifier,
                 auth,
                 transport,
+                retry: self.retry,
+                limiter,
             }),
         })
     }
@@ -225,10 +280,30 @@ impl Client {
 
     /// Send any generated request. Every endpoint method ends here:
     /// validate (nothing is sent on a violation), fill `Random`/`MsgRandom`
-    /// once, send, check the envelope, decode. A refused UserSig (70001 and
-    /// the other `resign` codes) is re-signed and the identical body sent once
-    /// more.
-    pub async fn call<R: Endpoint>(&self, mut request: R) -> Result<R::Response, Error<R::Error>> {
+    /// once, then attempt: wait for the rate limiter, send, check the
+    /// envelope, decode. Failures the spec classes as retryable or rate
+    /// limited are retried by the [`RetryPolicy`] with the identical body and
+    /// `random`; a refused UserSig (70001 and the other `resign` codes) is
+    /// re-signed and sent once more.
+    pub async fn call<R: Endpoint>(&self, request: R) -> Result<R::Response, Error<R::Error>> {
+        self.call_paced(request, true).await
+    }
+
+    /// Wait for a slot of `meta`'s rate (for callers that then use
+    /// `call_paced(.., false)`).
+    pub(crate) async fn pace(&self, meta: &'static EndpointMeta) {
+        if let Some(limiter) = &self.inner.limiter {
+            limiter.acquire(meta, None).await;
+        }
+    }
+
+    /// `call`, but the first attempt waits for the limiter only when
+    /// `pace_first` (retries always do).
+    pub(crate) async fn call_paced<R: Endpoint>(
+        &self,
+        mut request: R,
+        pace_first: bool,
+    ) -> Result<R::Response, Error<R::Error>> {
         let meta = R::META;
         let endpoint = &meta.path[4..];
         let violations = request.violations();
@@ -251,15 +326,17 @@ impl Client {
         };
         let random = random_u32();
         let span = tracing::debug_span!("im_api.call", endpoint, random);
-        self.send(meta.path, endpoint, random, body)
+        let group = request.rate_group();
+        self.send(meta, pace_first, group, random, body)
             .instrument(span)
             .await
     }
 
     async fn send<Resp, E>(
         &self,
-        path: &'static str,
-        endpoint: &'static str,
+        meta: &'static EndpointMeta,
+        pace_first: bool,
+        group: Option<&str>,
         random: u32,
         body: Bytes,
     ) -> Result<Resp, Error<E>>
@@ -268,81 +345,127 @@ impl Client {
         E: EndpointError,
     {
         let inner = &*self.inner;
+        let endpoint = &meta.path[4..];
+        let start = Instant::now();
         let mut attempts = 0u32;
         let mut resigned = false;
         loop {
             attempts += 1;
+            if let (true, Some(limiter)) = (pace_first || attempts > 1, &inner.limiter) {
+                limiter.acquire(meta, group).await;
+            }
             let sig = inner.auth.current();
-            let url = inner.transport.url(
-                path,
-                &Query {
-                    sdkappid: inner.sdkappid,
-                    identifier: &inner.identifier,
-                    usersig: &sig,
-                    random,
-                },
-            );
-            let bytes = match inner.transport.post(url, body.clone()).await {
-                Ok(b) => b,
-                Err(a) => {
+            let err = match self
+                .attempt::<Resp, E>(meta.path, &sig, random, body.clone(), attempts)
+                .await
+            {
+                Ok(resp) => return Ok(resp),
+                Err(err) => err,
+            };
+            let class = err.retry_class();
+            if class == RetryClass::Resign && !resigned && inner.auth.refused(&sig) {
+                resigned = true;
+                tracing::debug!(attempt = attempts, "usersig refused: re-signing");
+                continue;
+            }
+            match inner.retry.backoff(class, attempts + 1, start.elapsed()) {
+                Some(wait) => {
                     tracing::debug!(
                         attempt = attempts,
-                        status = a.status,
-                        timeout = a.timeout,
-                        "transport failure"
+                        code = err.code(),
+                        wait_ms = wait.as_millis() as u64,
+                        "retrying"
                     );
-                    return Err(Error::Transport(TransportError {
-                        endpoint,
-                        random,
-                        status: a.status,
-                        timeout: a.timeout,
-                        attempts,
-                        source: a.source,
-                    }));
+                    tokio::time::sleep(wait).await;
                 }
-            };
-            let decode_err = |e: serde_json::Error| {
-                Error::Decode(DecodeError {
-                    endpoint,
-                    random,
-                    message: e.to_string(),
-                })
-            };
-            let env: Envelope = serde_json::from_slice(&bytes).map_err(decode_err)?;
-            if env.failed() {
-                let code = env.error_code.unwrap_or(0);
-                // Partial failure: the per-item list carries the outcome.
-                if let Ok(resp) = serde_json::from_slice::<Resp>(&bytes) {
-                    if resp.partial_failures() > 0 {
-                        tracing::debug!(
-                            attempt = attempts,
-                            code,
-                            failed_items = resp.partial_failures(),
-                            "partial failure"
-                        );
-                        return Ok(resp);
+                None => {
+                    if attempts > 1 {
+                        tracing::debug!(attempts, endpoint, "giving up");
                     }
+                    return Err(err);
                 }
-                let kind = E::from_code(code);
-                tracing::debug!(attempt = attempts, code, "server error");
-                if kind.retry_class() == RetryClass::Resign && !resigned && inner.auth.refused(&sig)
-                {
-                    resigned = true;
-                    continue;
-                }
-                return Err(Error::Api(ApiError {
+            }
+        }
+    }
+
+    /// One attempt: send, check the envelope, decode.
+    async fn attempt<Resp, E>(
+        &self,
+        path: &'static str,
+        sig: &str,
+        random: u32,
+        body: Bytes,
+        attempts: u32,
+    ) -> Result<Resp, Error<E>>
+    where
+        Resp: serde::de::DeserializeOwned + crate::__private::PartialFailures,
+        E: EndpointError,
+    {
+        let inner = &*self.inner;
+        let endpoint = &path[4..];
+        let url = inner.transport.url(
+            path,
+            &Query {
+                sdkappid: inner.sdkappid,
+                identifier: &inner.identifier,
+                usersig: sig,
+                random,
+            },
+        );
+        let bytes = match inner.transport.post(url, body).await {
+            Ok(b) => b,
+            Err(a) => {
+                tracing::debug!(
+                    attempt = attempts,
+                    status = a.status,
+                    timeout = a.timeout,
+                    "transport failure"
+                );
+                return Err(Error::Transport(TransportError {
                     endpoint,
-                    code,
-                    kind,
-                    info: env.error_info.unwrap_or_default(),
-                    display: env.error_display,
-                    request_id: env.request_id,
                     random,
+                    status: a.status,
+                    timeout: a.timeout,
                     attempts,
+                    source: a.source,
                 }));
             }
-            tracing::debug!(attempt = attempts, "ok");
-            return serde_json::from_slice::<Resp>(&bytes).map_err(decode_err);
+        };
+        let decode_err = |e: serde_json::Error| {
+            Error::Decode(DecodeError {
+                endpoint,
+                random,
+                message: e.to_string(),
+            })
+        };
+        let env: Envelope = serde_json::from_slice(&bytes).map_err(decode_err)?;
+        if env.failed() {
+            let code = env.error_code.unwrap_or(0);
+            // Partial failure: the per-item list carries the outcome.
+            if let Ok(resp) = serde_json::from_slice::<Resp>(&bytes) {
+                if resp.partial_failures() > 0 {
+                    tracing::debug!(
+                        attempt = attempts,
+                        code,
+                        failed_items = resp.partial_failures(),
+                        "partial failure"
+                    );
+                    return Ok(resp);
+                }
+            }
+            tracing::debug!(attempt = attempts, code, "server error");
+            return Err(Error::Api(ApiError {
+                endpoint,
+                code,
+                kind: E::from_code(code),
+                info: env.error_info.unwrap_or_default(),
+                display: env.error_display,
+                request_id: env.request_id,
+                random,
+                attempts,
+            }));
         }
+        tracing::debug!(attempt = attempts, "ok");
+        serde_json::from_slice::<Resp>(&bytes).map_err(decode_err)
     }
 }

@@ -66,6 +66,10 @@ pub struct FieldMeta {
     pub wire: &'static str,
     /// Required on the wire (including fields the client fills, like `Random`).
     pub required: bool,
+    /// The most items an array field may hold.
+    pub max_items: Option<u64>,
+    /// The most bytes of JSON the field may take.
+    pub max_json_bytes: Option<u64>,
     pub codes: FieldCodes,
 }
 
@@ -109,6 +113,16 @@ pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'stat
     fn description(&self) -> &'static str;
 }
 
+/// A request whose list field (`chunk` in the spec, e.g. batchsendmsg's
+/// `To_Account`) may be split across calls. Generated; used by
+/// [`Client::send_chunked`](crate::Client::send_chunked) and the fan-out.
+pub trait Chunk: Endpoint + Clone {
+    /// The most items one call may carry.
+    const MAX_ITEMS: usize;
+    fn items(&self) -> &[String];
+    fn set_items(&mut self, items: Vec<String>);
+}
+
 /// A request body that knows its endpoint. Implemented by generated `Request` types.
 pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
     type Response: DeserializeOwned
@@ -121,4 +135,9 @@ pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
     /// Fill `Random`/`MsgRandom` when unset. Called once per logical call,
     /// before the first attempt, so every retry sends the identical body.
     fn fill_random(&mut self, next: &mut dyn FnMut() -> u32);
+
+    /// The group a per-group rate applies to (`GroupId` of group messages).
+    fn rate_group(&self) -> Option<&str> {
+        None
+    }
 }

@@ -31,13 +31,16 @@ extern crate self as im_api;
 
 mod auth;
 mod client;
+pub mod coalesce;
 mod endpoint;
 mod envelope;
 mod error;
+pub mod fanout;
 pub mod limiter;
 mod messages;
 mod random;
 mod region;
+pub mod retry;
 mod transport;
 pub mod usersig;
 mod validate;
@@ -54,11 +57,15 @@ mod generated {
 }
 
 pub use client::{Client, ClientBuilder};
-pub use endpoint::{Endpoint, EndpointError, EndpointMeta, FieldCodes, FieldMeta, RetryClass};
+pub use endpoint::{
+    Chunk, Endpoint, EndpointError, EndpointMeta, FieldCodes, FieldMeta, RetryClass,
+};
 pub use error::{ApiError, BuildError, DecodeError, Error, TransportError};
 pub use generated::{api, types, PublicError, ENDPOINTS};
+pub use limiter::{LocalLimiter, RateLimiter};
 pub use random::random_u32;
 pub use region::Region;
+pub use retry::RetryPolicy;
 pub use usersig::{SecretKey, Signer};
 pub use validate::{Problem, Validate, ValidationError, Violation};
 

@@ -1,8 +1,13 @@
-//! GCRA (generic cell rate algorithm): a rate limiter that stores one
-//! instant, the theoretical arrival time. Used by the emulator to answer
-//! over-rate calls and by the client to stay under the documented rate.
+//! Rate limiting. [`Gcra`] (generic cell rate algorithm) stores one instant,
+//! the theoretical arrival time; the emulator uses it to answer over-rate
+//! calls, and [`LocalLimiter`] uses it to keep a client under each
+//! endpoint's documented rate. [`RateLimiter`] is the pluggable interface.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+use crate::endpoint::EndpointMeta;
 
 /// `rate` events per second with bursts of up to `burst` events.
 #[derive(Debug, Clone)]
@@ -88,5 +93,102 @@ mod tests {
         assert_eq!(a, t0);
         assert_eq!(b - a, Duration::from_millis(250));
         assert_eq!(c - b, Duration::from_millis(250));
+    }
+}
+
+/// Where a client takes permission for each attempt. The default is
+/// [`LocalLimiter`], shared by all clones of a `Client`; implement this to
+/// share one quota between processes (see the crate docs).
+pub trait RateLimiter: Send + Sync + std::fmt::Debug {
+    /// Wait until one call to `endpoint` fits its quota. `group` is the
+    /// group a per-group limit applies to (`GroupId` of group messages).
+    fn acquire<'a>(
+        &'a self,
+        endpoint: &'static EndpointMeta,
+        group: Option<&'a str>,
+    ) -> BoxFuture<'a, ()>;
+}
+
+/// A boxed, sendable future (what [`RateLimiter::acquire`] returns).
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// Per-endpoint (and per-group) GCRA limiters in this process, at the
+/// spec's documented rates unless overridden. Waits instead of failing.
+#[derive(Debug, Default)]
+pub struct LocalLimiter {
+    overrides: HashMap<String, f64>,
+    scale: Option<f64>,
+    cells: Mutex<HashMap<(&'static str, Option<String>), Gcra>>,
+}
+
+impl LocalLimiter {
+    /// The spec's documented rates.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Use `per_second` for `service/command` instead of the documented rate
+    /// (editions and paid upgrades differ).
+    pub fn with_rate(mut self, service_command: impl Into<String>, per_second: f64) -> Self {
+        self.overrides.insert(service_command.into(), per_second);
+        self
+    }
+
+    /// Multiply every documented rate (e.g. 0.9 for headroom).
+    pub fn scaled(mut self, factor: f64) -> Self {
+        self.scale = Some(factor);
+        self
+    }
+
+    /// The rate used for an endpoint, calls per second.
+    pub fn rate_of(&self, meta: &EndpointMeta) -> Option<f64> {
+        let key = &meta.path[4..];
+        self.overrides.get(key).copied().or_else(|| {
+            meta.per_second
+                .map(|r| f64::from(r) * self.scale.unwrap_or(1.0))
+        })
+    }
+
+    /// When a call may start (reserving the slot), `None` when unlimited.
+    fn reserve(&self, meta: &'static EndpointMeta, group: Option<&str>) -> Option<Instant> {
+        let now = Instant::now();
+        let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        let mut at = now;
+        if let Some(rate) = self.rate_of(meta) {
+            // Bursts of a tenth of a second: smooth pacing under the server's window.
+            let burst = (rate / 10.0).floor().max(1.0) as u32;
+            at = at.max(
+                cells
+                    .entry((meta.path, None))
+                    .or_insert_with(|| Gcra::new(rate, burst))
+                    .reserve(now),
+            );
+        }
+        if let (Some(group), Some(rate)) = (group, meta.per_group_per_second) {
+            let rate = f64::from(rate) * self.scale.unwrap_or(1.0);
+            let burst = (rate / 10.0).floor().max(1.0) as u32;
+            at = at.max(
+                cells
+                    .entry((meta.path, Some(group.to_owned())))
+                    .or_insert_with(|| Gcra::new(rate, burst))
+                    .reserve(now),
+            );
+        }
+        (at > now).then_some(at)
+    }
+}
+
+impl RateLimiter for LocalLimiter {
+    fn acquire<'a>(
+        &'a self,
+        endpoint: &'static EndpointMeta,
+        group: Option<&'a str>,
+    ) -> BoxFuture<'a, ()> {
+        let at = self.reserve(endpoint, group);
+        Box::pin(async move {
+            if let Some(at) = at {
+                tokio::time::sleep_until(at.into()).await;
+            }
+        })
     }
 }

@@ -14,6 +14,11 @@ pub trait PartialFailures {
     fn partial_failures(&self) -> usize {
         0
     }
+
+    /// `(item, code)` of every failed item.
+    fn failed_items(&self) -> Vec<(String, i64)> {
+        Vec::new()
+    }
 }
 
 /// An adjacently tagged value (`{"MsgType": "...", "MsgContent": {...}}`) whose

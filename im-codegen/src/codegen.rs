@@ -925,17 +925,78 @@ impl Gen<'_> {
         } else {
             quote!(next)
         };
-        let partial = match &e.partial_failure {
+        let rate_group = match &e.rate.group_key {
             Some(w) => {
-                let f = e.response.iter().find(|f| &f.wire == w).expect("checked");
+                let f = e.request.iter().find(|f| &f.wire == w).expect("checked");
                 let n = ident(&f.rust);
                 quote! {
+                    fn rate_group(&self) -> ::core::option::Option<&str> {
+                        ::core::option::Option::Some(&self.#n)
+                    }
+                }
+            }
+            None => quote!(),
+        };
+        let partial = match &e.partial_failure {
+            Some(p) => {
+                let f = e
+                    .response
+                    .iter()
+                    .find(|f| f.wire == p.list)
+                    .expect("checked");
+                let n = ident(&f.rust);
+                let Some(TypeDef::Struct(elem)) = self.spec.type_def(&p.struct_name) else {
+                    unreachable!("checked: the failure list holds a struct")
+                };
+                let rust_of = |w: &str| {
+                    ident(
+                        &elem
+                            .fields
+                            .iter()
+                            .find(|f| f.wire == w)
+                            .expect("checked")
+                            .rust,
+                    )
+                };
+                let (item, code) = (rust_of(&p.item), rust_of(&p.code));
+                quote! {
                     impl #krate::__private::PartialFailures for Response {
-                        fn partial_failures(&self) -> usize { self.#n.len() }
+                        fn partial_failures(&self) -> usize {
+                            self.#n.len()
+                        }
+                        fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, i64)> {
+                            self.#n.iter().map(|f| (f.#item.clone(), f.#code as i64)).collect()
+                        }
                     }
                 }
             }
             None => quote!(impl #krate::__private::PartialFailures for Response {}),
+        };
+        let chunk = match &e.chunk {
+            Some(w) => {
+                let f = e.request.iter().find(|f| &f.wire == w).expect("checked");
+                let n = ident(&f.rust);
+                let max = proc_macro2::Literal::usize_unsuffixed(
+                    f.limits.max_items.expect("checked") as usize,
+                );
+                let d = doc_attrs(&format!(
+                    "`{w}` may be split into calls of at most {} items.",
+                    f.limits.max_items.unwrap_or(0)
+                ));
+                quote! {
+                    #d
+                    impl #krate::Chunk for Request {
+                        const MAX_ITEMS: usize = #max;
+                        fn items(&self) -> &[::std::string::String] {
+                            &self.#n
+                        }
+                        fn set_items(&mut self, items: ::std::vec::Vec<::std::string::String>) {
+                            self.#n = items;
+                        }
+                    }
+                }
+            }
+            None => quote!(),
         };
         let errors: Vec<_> = e
             .errors
@@ -988,10 +1049,21 @@ impl Gen<'_> {
                 opt_code(c.max_json_bytes),
                 opt_code(c.range),
             );
+                        let opt_u64 = |v: Option<u64>| match v {
+                Some(v) => {
+                    let v = proc_macro2::Literal::u64_unsuffixed(v);
+                    quote!(::core::option::Option::Some(#v))
+                }
+                None => quote!(::core::option::Option::None),
+            };
+            let max_items_limit = opt_u64(f.limits.max_items);
+            let max_json_limit = opt_u64(f.limits.max_json_bytes);
             quote! {
                 #krate::FieldMeta {
                     wire: #w,
                     required: #required,
+                    max_items: #max_items_limit,
+                    max_json_bytes: #max_json_limit,
                     codes: #krate::FieldCodes { any: #any, ty: #ty, missing: #missing, min_items: #min_items, max_items: #max_items, max_bytes: #max_bytes, max_json_bytes: #max_json_bytes, range: #range },
                 }
             }
@@ -1030,6 +1102,7 @@ impl Gen<'_> {
                 #val
                 #resp_rec
                 #partial
+                #chunk
                 #err
                 /// What this endpoint returns.
                 pub type Result<T = Response> = ::core::result::Result<T, #krate::Error<Error>>;
@@ -1058,9 +1131,10 @@ impl Gen<'_> {
                     type Response = Response;
                     type Error = Error;
                     const META: &'static #krate::EndpointMeta = &META;
-                    fn fill_random(&mut self, #next: &mut dyn ::core::ops::FnMut() -> u32) {
+                                        fn fill_random(&mut self, #next: &mut dyn ::core::ops::FnMut() -> u32) {
                         #(#fills)*
                     }
+                    #rate_group
                 }
             }
         }

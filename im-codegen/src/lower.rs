@@ -925,12 +925,42 @@ impl Lowering {
             &mut self.cx,
         );
         if let Some(r) = &e.rate {
+            let r = r.get_ref();
             rate.code = code_at(
-                r.get_ref().code.as_ref(),
+                r.code.as_ref(),
                 "rate.code",
                 DEFAULT_RATE_CODE,
                 &mut self.cx,
             );
+            match (&r.group_key, rate.per_group_per_second) {
+                (Some(k), Some(_)) => match request.iter().find(|f| &f.wire == k.get_ref()) {
+                    Some(f) if f.ty == Ty::String && f.required => {
+                        rate.group_key = Some(f.wire.clone())
+                    }
+                    _ => self.cx.error(
+                        src,
+                        k.span().start,
+                        Some(&entry),
+                        Some(k.get_ref()),
+                        "`group_key` must name a required string request field",
+                    ),
+                },
+                (Some(k), None) => self.cx.error(
+                    src,
+                    k.span().start,
+                    Some(&entry),
+                    None,
+                    "`group_key` needs `per_group_per_second`",
+                ),
+                (None, Some(_)) => self.cx.error(
+                    src,
+                    entry_span_start(e),
+                    Some(&entry),
+                    None,
+                    "`per_group_per_second` needs `group_key`: the request field naming the group",
+                ),
+                (None, None) => {}
+            }
         }
         for (raw, f) in e.request.iter().filter_map(|r| {
             let r = r.get_ref();
@@ -954,30 +984,52 @@ impl Lowering {
             }
         }
         let partial_failure = e.partial_failure.as_ref().and_then(|p| {
-            match response.iter().find(|f| &f.wire == p.get_ref()) {
-                Some(f) if matches!(f.ty, Ty::Array(_)) => Some(f.wire.clone()),
-                Some(_) => {
-                    self.cx.error(
-                        src,
-                        p.span().start,
-                        Some(&entry),
-                        Some(p.get_ref()),
-                        "`partial_failure` must name a response field of array type",
-                    );
-                    None
-                }
-                None => {
-                    self.cx.error(
-                        src,
-                        p.span().start,
-                        Some(&entry),
-                        Some(p.get_ref()),
-                        "`partial_failure` names no response field",
-                    );
-                    None
-                }
+            let at = p.span().start;
+            let p = p.get_ref();
+            let list = response.iter().find(|f| f.wire == p.list);
+            let elem = match list.map(|f| &f.ty) {
+                Some(Ty::Array(inner)) => match &**inner {
+                    Ty::Named(n) => match self.spec.type_def(n) {
+                        Some(TypeDef::Struct(s)) => Some(s.clone()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                _ => None,
+            };
+            let Some(elem) = elem else {
+                self.cx.error(src, at, Some(&entry), Some(&p.list), "`partial_failure.list` must name a response field whose type is an array of a struct");
+                return None;
+            };
+            let item_ok = elem.fields.iter().any(|f| f.wire == p.item && f.ty == Ty::String && f.required);
+            let code_ok = elem.fields.iter().any(|f| f.wire == p.code && f.ty.is_integer() && f.required);
+            if !item_ok || !code_ok {
+                self.cx.error(src, at, Some(&entry), Some(&p.list), format!("`partial_failure`: struct `{}` needs a required string field `{}` and a required integer field `{}`", elem.name, p.item, p.code));
+                return None;
             }
+            Some(PartialFailure { list: p.list.clone(), struct_name: elem.name.clone(), item: p.item.clone(), code: p.code.clone() })
         });
+        let chunk =
+            e.chunk
+                .as_ref()
+                .and_then(|c| match request.iter().find(|f| &f.wire == c.get_ref()) {
+                    Some(f)
+                        if f.ty == Ty::Array(Box::new(Ty::String))
+                            && f.limits.max_items.is_some() =>
+                    {
+                        Some(f.wire.clone())
+                    }
+                    _ => {
+                        self.cx.error(
+                            src,
+                            c.span().start,
+                            Some(&entry),
+                            Some(c.get_ref()),
+                            "`chunk` must name a `[string]` request field with `max_items`",
+                        );
+                        None
+                    }
+                });
         let mut conflicts = Vec::new();
         for c in &e.conflicts {
             let cr = c.get_ref();
@@ -1026,6 +1078,7 @@ impl Lowering {
             rate,
             errors,
             partial_failure,
+            chunk,
             conflicts,
             aliases,
             partial: e.partial,
@@ -1061,6 +1114,12 @@ fn closest<'a>(name: &str, candidates: impl Iterator<Item = &'a str>) -> Option<
         .filter(|(d, _)| *d <= 2.max(name.len() / 4))
         .min()
         .map(|(_, c)| c)
+}
+
+fn entry_span_start(e: &RawEndpoint) -> usize {
+    e.rate
+        .as_ref()
+        .map_or(e.service.span().start, |r| r.span().start)
 }
 
 fn raw_struct_exists(name: &str, known: &BTreeMap<String, ()>) -> bool {

@@ -320,6 +320,8 @@ pub struct Rate {
     pub per_second: Option<u32>,
     /// The code the server answers beyond the rate.
     pub code: i64,
+    /// Wire name of the request field naming the group `per_group_per_second` applies to.
+    pub group_key: Option<String>,
     pub per_group_per_second: Option<u32>,
     pub documented: Vec<String>,
 }
@@ -329,6 +331,7 @@ impl Default for Rate {
         Rate {
             per_second: None,
             code: DEFAULT_RATE_CODE,
+            group_key: None,
             per_group_per_second: None,
             documented: Vec::new(),
         }
@@ -351,6 +354,17 @@ pub struct EndpointError {
     pub doc: String,
 }
 
+/// Where a response lists the items that failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialFailure {
+    /// Wire name of the response array.
+    pub list: String,
+    /// The failure struct's type name and the wire names of its item and code fields.
+    pub struct_name: String,
+    pub item: String,
+    pub code: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Conflict {
     pub fields: [String; 2],
@@ -369,8 +383,10 @@ pub struct Endpoint {
     pub sources: Vec<String>,
     pub rate: Rate,
     pub errors: Vec<EndpointError>,
-    /// Wire name of the response array listing per-item failures.
-    pub partial_failure: Option<String>,
+    /// The response array listing per-item failures.
+    pub partial_failure: Option<PartialFailure>,
+    /// Wire name of a `[string]` request field that may be split across calls.
+    pub chunk: Option<String>,
     pub conflicts: Vec<Conflict>,
     pub aliases: Vec<String>,
     pub partial: bool,

@@ -34,7 +34,9 @@ pub struct RawEndpoint {
     pub rate: Option<Spanned<RawRate>>,
     #[serde(default)]
     pub errors: Vec<Spanned<RawErrorRef>>,
-    pub partial_failure: Option<Spanned<String>>,
+    pub partial_failure: Option<Spanned<RawPartialFailure>>,
+    /// A `[string]` request field that may be split across several calls.
+    pub chunk: Option<Spanned<String>>,
     #[serde(default)]
     pub conflicts: Vec<Spanned<RawConflict>>,
     #[serde(default)]
@@ -58,6 +60,8 @@ pub struct RawRate {
     pub per_second: Option<Spanned<i64>>,
     /// The code the server answers beyond the rate (default 60007).
     pub code: Option<Spanned<i64>>,
+    /// The request field naming the group that `per_group_per_second` applies to.
+    pub group_key: Option<Spanned<String>>,
     pub per_group_per_second: Option<Spanned<i64>>,
     #[serde(default)]
     pub documented: Vec<String>,
@@ -77,6 +81,18 @@ pub struct RawErrorDetail {
     pub name: Option<String>,
     pub retry: Option<String>,
     pub doc: Option<String>,
+}
+
+/// `partial_failure = { list = "ErrorList", item = "To_Account", code = "ErrorCode" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPartialFailure {
+    /// The response array listing failed items.
+    pub list: String,
+    /// The string field of each failure naming the item.
+    pub item: String,
+    /// The integer field of each failure holding its code.
+    pub code: String,
 }
 
 #[derive(Debug, Deserialize)]

@@ -167,7 +167,15 @@ fn the_real_specs_load_clean() {
         .iter()
         .find(|e| e.command == "batchsendmsg")
         .unwrap();
-    assert_eq!(batch.partial_failure.as_deref(), Some("ErrorList"));
+    let pf = batch
+        .partial_failure
+        .as_ref()
+        .expect("ErrorList is the partial failure list");
+    assert_eq!(
+        (pf.list.as_str(), pf.item.as_str(), pf.code.as_str()),
+        ("ErrorList", "To_Account", "ErrorCode")
+    );
+    assert_eq!(batch.chunk.as_deref(), Some("To_Account"));
     let to = batch
         .request
         .iter()

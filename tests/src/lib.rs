@@ -118,13 +118,16 @@ impl TestServer {
         std::mem::take(&mut *self.state.recorded.lock().unwrap())
     }
 
-    /// A client for this server, signing with [`KEY`].
+    /// A client for this server, signing with [`KEY`]. It makes one attempt
+    /// per call (retries are tested against the emulator) and does not pace.
     pub fn client(&self) -> im_api::Client {
         im_api::Client::builder()
             .sdkappid(SDKAPPID)
             .identifier(ADMIN)
             .secret_key(KEY)
             .base_url(&self.base_url)
+            .retry_policy(im_api::RetryPolicy::none())
+            .no_rate_limit()
             .build()
             .expect("client")
     }

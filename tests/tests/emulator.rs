@@ -22,6 +22,16 @@ async fn emulator() -> Emulator {
         .unwrap()
 }
 
+/// A client that makes one attempt per call and does not pace: these tests
+/// look at what the emulator answers, not at how the client copes.
+fn bare(emu: &Emulator) -> im_api::Client {
+    emu.client_builder()
+        .retry_policy(im_api::RetryPolicy::none())
+        .no_rate_limit()
+        .build()
+        .unwrap()
+}
+
 fn sig(identifier: &str, expire: u64, time: u64) -> String {
     Signer::new(DEFAULT_SDKAPPID, SecretKey::new(DEFAULT_KEY)).sign_at(identifier, expire, time)
 }
@@ -331,7 +341,7 @@ async fn batch_reports_unknown_accounts_and_delivers_the_rest() {
 #[tokio::test]
 async fn broadcast_is_refused_until_enabled_then_reaches_every_avchatroom() {
     let emu = emulator().await;
-    let client = emu.client();
+    let client = bare(&emu);
     let err = client
         .send_broadcast_msg(send_broadcast_msg::Request::new([MsgElement::text("news")]))
         .await
@@ -373,7 +383,7 @@ async fn broadcast_is_refused_until_enabled_then_reaches_every_avchatroom() {
 #[tokio::test]
 async fn per_group_and_per_endpoint_rates() {
     let emu = emulator().await;
-    let client = emu.client();
+    let client = bare(&emu);
     let mut limited = 0;
     for i in 0..60 {
         match client
@@ -460,6 +470,8 @@ async fn faults_are_injected_and_inspectable() {
     let client = emu
         .client_builder()
         .timeout(Duration::from_secs(2))
+        .retry_policy(im_api::RetryPolicy::none())
+        .no_rate_limit()
         .build()
         .unwrap();
     let send = |text: &str| {

@@ -96,6 +96,8 @@ pub struct EmulatorBuilder {
     pub(crate) groups: Vec<(String, GroupType, Vec<String>)>,
     pub(crate) broadcast_enabled: bool,
     pub(crate) rate_limits: bool,
+    pub(crate) rate_overrides: BTreeMap<String, u32>,
+    pub(crate) group_rate: Option<u32>,
     pub(crate) dedup_window: Duration,
 }
 
@@ -110,6 +112,8 @@ impl Default for EmulatorBuilder {
             groups: Vec::new(),
             broadcast_enabled: false,
             rate_limits: true,
+            rate_overrides: BTreeMap::new(),
+            group_rate: None,
             // Group messages: a repeat of Random and content within 5 minutes is dropped.
             dedup_window: Duration::from_secs(300),
         }
@@ -161,6 +165,18 @@ impl EmulatorBuilder {
     /// Whether the spec's per-endpoint and per-group rates are enforced (default on).
     pub fn rate_limits(mut self, on: bool) -> Self {
         self.rate_limits = on;
+        self
+    }
+    /// Answer `service/command` at `per_second` instead of the spec's rate
+    /// (a paid upgrade, another edition).
+    pub fn rate(mut self, service_command: impl Into<String>, per_second: u32) -> Self {
+        self.rate_overrides
+            .insert(service_command.into(), per_second);
+        self
+    }
+    /// Messages per second a single group accepts instead of the spec's 40.
+    pub fn group_rate(mut self, per_second: u32) -> Self {
+        self.group_rate = Some(per_second);
         self
     }
     /// How long a `Random`/`MsgRandom` is remembered for dedup (default 5 minutes).

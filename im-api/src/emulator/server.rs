@@ -23,6 +23,7 @@ pub(crate) struct Shared {
     signer: Signer,
     admins: HashSet<String>,
     rate_limits: bool,
+    rate_overrides: HashMap<String, u32>,
     routes: HashMap<String, Route>,
     sigs: RwLock<HashMap<String, Result<SigInfo, SigError>>>,
     state: Mutex<State>,
@@ -58,7 +59,7 @@ impl Shared {
         let mut state = State::new(b.dedup_window);
         state.broadcast_enabled = b.broadcast_enabled;
         state.per_group_rate = if b.rate_limits {
-            send_group_msg::META.per_group_per_second
+            b.group_rate.or(send_group_msg::META.per_group_per_second)
         } else {
             None
         };
@@ -72,6 +73,11 @@ impl Shared {
             signer: Signer::new(b.sdkappid, SecretKey::new(b.key.clone())),
             admins: b.admins.iter().cloned().collect(),
             rate_limits: b.rate_limits,
+            rate_overrides: b
+                .rate_overrides
+                .iter()
+                .map(|(k, v)| (format!("/v4/{k}"), *v))
+                .collect(),
             routes,
             sigs: RwLock::new(HashMap::new()),
             state: Mutex::new(state),
@@ -177,7 +183,12 @@ impl Shared {
             );
         }
         if self.rate_limits {
-            if let Some(per_second) = meta.per_second {
+            if let Some(per_second) = self
+                .rate_overrides
+                .get(meta.path)
+                .copied()
+                .or(meta.per_second)
+            {
                 if !self
                     .state()
                     .within_rate(meta.path, per_second, Instant::now())
