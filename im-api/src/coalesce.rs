@@ -59,11 +59,12 @@ impl Client {
 }
 
 impl BroadcastCoalescer {
-    /// Queue a broadcast; resolves when the call carrying it is answered.
-    pub async fn send(
+    /// Queue a broadcast now (queue order is call order); the future
+    /// resolves when the call carrying it is answered.
+    pub fn send(
         &self,
         request: send_broadcast_msg::Request,
-    ) -> Result<Coalesced, CoalesceError> {
+    ) -> impl std::future::Future<Output = Result<Coalesced, CoalesceError>> + Send + 'static {
         let (done, wait) = oneshot::channel();
         let closed = || -> CoalesceError {
             Arc::new(Error::Transport(TransportError {
@@ -75,8 +76,11 @@ impl BroadcastCoalescer {
                 source: Some("the broadcast coalescer stopped".into()),
             }))
         };
-        self.tx.send(Job { request, done }).map_err(|_| closed())?;
-        wait.await.map_err(|_| closed())?
+        let queued = self.tx.send(Job { request, done }).map_err(|_| closed());
+        async move {
+            queued?;
+            wait.await.map_err(|_| closed())?
+        }
     }
 }
 

@@ -59,7 +59,8 @@ impl<Resp> ChunkReport<Resp> {
 type ProgressFn = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// One chunk's outcome, `None` until its call completes.
-type Outcome<R> = Option<Result<<R as crate::Endpoint>::Response, Error<<R as crate::Endpoint>::Error>>>;
+type Outcome<R> =
+    Option<Result<<R as crate::Endpoint>::Response, Error<<R as crate::Endpoint>::Error>>>;
 
 /// A chunked send being configured; run it with [`ChunkedSend::send`].
 pub struct ChunkedSend<R> {
@@ -191,8 +192,7 @@ impl<R: Chunk> ChunkedSend<R> {
                 (index, result)
             });
         }
-                let mut outcomes: Vec<Outcome<R>> =
-            (0..chunks.len()).map(|_| None).collect();
+        let mut outcomes: Vec<Outcome<R>> = (0..chunks.len()).map(|_| None).collect();
         let mut state = total;
         while let Some(joined) = set.join_next().await {
             let (index, result) = match joined {

@@ -40,6 +40,12 @@ impl Gcra {
         Ok(())
     }
 
+    /// Whether the limiter is back to its initial state at `now` (a fresh
+    /// one would behave the same), so it can be forgotten.
+    pub fn is_idle(&self, now: Instant) -> bool {
+        self.tat.is_none_or(|t| t <= now)
+    }
+
     /// Reserve the next free cell, even in the future, and return when it
     /// may be used (for callers that wait instead of failing).
     pub fn reserve(&mut self, now: Instant) -> Instant {
@@ -114,6 +120,10 @@ pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T
 
 /// Per-endpoint (and per-group) GCRA limiters in this process, at the
 /// spec's documented rates unless overridden. Waits instead of failing.
+///
+/// Calls are paced at [`LocalLimiter::HEADROOM`] of the rate: a client pacing
+/// at exactly the server's rate sees network jitter deliver a call early now
+/// and then, and the server refuses it (10023).
 #[derive(Debug, Default)]
 pub struct LocalLimiter {
     overrides: HashMap<String, f64>,
@@ -122,6 +132,9 @@ pub struct LocalLimiter {
 }
 
 impl LocalLimiter {
+    /// Share of the configured rate the limiter paces at.
+    pub const HEADROOM: f64 = 0.98;
+
     /// The spec's documented rates.
     pub fn new() -> Self {
         Self::default()
@@ -153,24 +166,31 @@ impl LocalLimiter {
     fn reserve(&self, meta: &'static EndpointMeta, group: Option<&str>) -> Option<Instant> {
         let now = Instant::now();
         let mut cells = self.cells.lock().unwrap_or_else(|p| p.into_inner());
+        // Per-group cells come and go with the groups: forget idle ones so
+        // the map stays as small as the set of recently active groups.
+        if cells.len() >= 4096 {
+            cells.retain(|_, g| !g.is_idle(now));
+        }
         let mut at = now;
         if let Some(rate) = self.rate_of(meta) {
             // Bursts of a tenth of a second: smooth pacing under the server's window.
             let burst = (rate / 10.0).floor().max(1.0) as u32;
+            let paced = rate * Self::HEADROOM;
             at = at.max(
                 cells
                     .entry((meta.path, None))
-                    .or_insert_with(|| Gcra::new(rate, burst))
+                    .or_insert_with(|| Gcra::new(paced, burst))
                     .reserve(now),
             );
         }
         if let (Some(group), Some(rate)) = (group, meta.per_group_per_second) {
             let rate = f64::from(rate) * self.scale.unwrap_or(1.0);
             let burst = (rate / 10.0).floor().max(1.0) as u32;
+            let paced = rate * Self::HEADROOM;
             at = at.max(
                 cells
                     .entry((meta.path, Some(group.to_owned())))
-                    .or_insert_with(|| Gcra::new(rate, burst))
+                    .or_insert_with(|| Gcra::new(paced, burst))
                     .reserve(now),
             );
         }
@@ -190,5 +210,23 @@ impl RateLimiter for LocalLimiter {
                 tokio::time::sleep_until(at.into()).await;
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod local_tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn idle_group_cells_are_forgotten() {
+        let meta = &crate::api::send_group_msg::META;
+        let l = LocalLimiter::new().with_rate("group_open_http_svc/send_group_msg", 1e9);
+        for i in 0..10_000 {
+            l.acquire(meta, Some(&format!("g{i}"))).await;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+        l.acquire(meta, Some("last")).await;
+        let n = l.cells.lock().unwrap().len();
+        assert!(n < 4096, "{n} cells kept");
     }
 }
