@@ -365,3 +365,45 @@ async fn broadcasts_are_coalesced_in_order_within_the_size_limit() {
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
     assert_ne!(a.msg_seq, b.msg_seq);
 }
+
+/// A limiter shared by two clients, as several processes would share one
+/// through Redis: the trait is all a shared implementation needs.
+#[derive(Debug, Default)]
+struct CountingLimiter {
+    inner: im_api::LocalLimiter,
+    calls: AtomicUsize,
+}
+
+impl im_api::RateLimiter for CountingLimiter {
+    fn acquire<'a>(
+        &'a self,
+        endpoint: &'static im_api::EndpointMeta,
+        group: Option<&'a str>,
+    ) -> im_api::limiter::BoxFuture<'a, ()> {
+        self.calls.fetch_add(1, Ordering::Relaxed);
+        self.inner.acquire(endpoint, group)
+    }
+}
+
+#[tokio::test]
+async fn a_custom_limiter_is_consulted_by_every_client_that_shares_it() {
+    let server = TestServer::start(ok(json!({"MsgSeq": 1, "MsgTime": 1}))).await;
+    let shared = Arc::new(CountingLimiter::default());
+    let make = || {
+        Client::builder()
+            .sdkappid(SDKAPPID)
+            .identifier(ADMIN)
+            .secret_key(KEY)
+            .base_url(&server.base_url)
+            .rate_limiter(shared.clone())
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (make(), make());
+    for c in [&a, &b, &a] {
+        c.send_group_msg(send_group_msg::Request::new("g", [MsgElement::text("x")]))
+            .await
+            .unwrap();
+    }
+    assert_eq!(shared.calls.load(Ordering::Relaxed), 3);
+}
