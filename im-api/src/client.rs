@@ -324,83 +324,110 @@ impl Client {
                 }))
             }
         };
-        let random = random_u32();
-        let span = tracing::debug_span!("im_api.call", endpoint, random);
         let group = request.rate_group();
-        self.send(meta, pace_first, group, random, body)
-            .instrument(span)
-            .await
+        self.send(
+            meta,
+            pace_first,
+            group,
+            body,
+            decode_typed::<R::Response>,
+            R::Error::from_code,
+        )
+        .await
     }
 
-    async fn send<Resp, E>(
+    /// Send an encoded body (raw calls): the same attempts, pacing and retries.
+    #[cfg(feature = "raw")]
+    pub(crate) async fn send_bytes<Resp, E: EndpointError>(
+        &self,
+        meta: &'static EndpointMeta,
+        group: Option<&str>,
+        body: Bytes,
+        decode: Decode<Resp>,
+        classify: fn(i64) -> E,
+    ) -> Result<Resp, Error<E>> {
+        self.send(meta, true, group, body, decode, classify).await
+    }
+
+    async fn send<Resp, E: EndpointError>(
         &self,
         meta: &'static EndpointMeta,
         pace_first: bool,
         group: Option<&str>,
-        random: u32,
         body: Bytes,
-    ) -> Result<Resp, Error<E>>
-    where
-        Resp: serde::de::DeserializeOwned + crate::__private::PartialFailures,
-        E: EndpointError,
-    {
+        decode: Decode<Resp>,
+        classify: fn(i64) -> E,
+    ) -> Result<Resp, Error<E>> {
         let inner = &*self.inner;
         let endpoint = &meta.path[4..];
-        let start = Instant::now();
-        let mut attempts = 0u32;
-        let mut resigned = false;
-        loop {
-            attempts += 1;
-            if let (true, Some(limiter)) = (pace_first || attempts > 1, &inner.limiter) {
-                limiter.acquire(meta, group).await;
-            }
-            let sig = inner.auth.current();
-            let err = match self
-                .attempt::<Resp, E>(meta.path, &sig, random, body.clone(), attempts)
-                .await
-            {
-                Ok(resp) => return Ok(resp),
-                Err(err) => err,
-            };
-            let class = err.retry_class();
-            if class == RetryClass::Resign && !resigned && inner.auth.refused(&sig) {
-                resigned = true;
-                tracing::debug!(attempt = attempts, "usersig refused: re-signing");
-                continue;
-            }
-            match inner.retry.backoff(class, attempts + 1, start.elapsed()) {
-                Some(wait) => {
-                    tracing::debug!(
-                        attempt = attempts,
-                        code = err.code(),
-                        wait_ms = wait.as_millis() as u64,
-                        "retrying"
-                    );
-                    tokio::time::sleep(wait).await;
+        let random = random_u32();
+        let span = tracing::debug_span!("im_api.call", endpoint, random);
+        async move {
+            let start = Instant::now();
+            let mut attempts = 0u32;
+            let mut resigned = false;
+            loop {
+                attempts += 1;
+                if let (true, Some(limiter)) = (pace_first || attempts > 1, &inner.limiter) {
+                    limiter.acquire(meta, group).await;
                 }
-                None => {
-                    if attempts > 1 {
-                        tracing::debug!(attempts, endpoint, "giving up");
+                let sig = inner.auth.current();
+                let err = match self
+                    .attempt(
+                        meta.path,
+                        &sig,
+                        random,
+                        body.clone(),
+                        attempts,
+                        decode,
+                        classify,
+                    )
+                    .await
+                {
+                    Ok(resp) => return Ok(resp),
+                    Err(err) => err,
+                };
+                let class = err.retry_class();
+                if class == RetryClass::Resign && !resigned && inner.auth.refused(&sig) {
+                    resigned = true;
+                    tracing::debug!(attempt = attempts, "usersig refused: re-signing");
+                    continue;
+                }
+                match inner.retry.backoff(class, attempts + 1, start.elapsed()) {
+                    Some(wait) => {
+                        tracing::debug!(
+                            attempt = attempts,
+                            code = err.code(),
+                            wait_ms = wait.as_millis() as u64,
+                            "retrying"
+                        );
+                        tokio::time::sleep(wait).await;
                     }
-                    return Err(err);
+                    None => {
+                        if attempts > 1 {
+                            tracing::debug!(attempts, endpoint, "giving up");
+                        }
+                        return Err(err);
+                    }
                 }
             }
         }
+        .instrument(span)
+        .await
     }
 
     /// One attempt: send, check the envelope, decode.
-    async fn attempt<Resp, E>(
+    #[allow(clippy::too_many_arguments)]
+    async fn attempt<Resp, E: EndpointError>(
         &self,
         path: &'static str,
         sig: &str,
         random: u32,
         body: Bytes,
         attempts: u32,
-    ) -> Result<Resp, Error<E>>
-    where
-        Resp: serde::de::DeserializeOwned + crate::__private::PartialFailures,
-        E: EndpointError,
-    {
+        decode: Decode<Resp>,
+        classify: fn(i64) -> E,
+    ) -> Result<Resp, Error<E>> {
         let inner = &*self.inner;
         let endpoint = &path[4..];
         let url = inner.transport.url(
@@ -442,14 +469,9 @@ impl Client {
         if env.failed() {
             let code = env.error_code.unwrap_or(0);
             // Partial failure: the per-item list carries the outcome.
-            if let Ok(resp) = serde_json::from_slice::<Resp>(&bytes) {
-                if resp.partial_failures() > 0 {
-                    tracing::debug!(
-                        attempt = attempts,
-                        code,
-                        failed_items = resp.partial_failures(),
-                        "partial failure"
-                    );
+            if let Ok((resp, failed_items)) = decode(&bytes) {
+                if failed_items > 0 {
+                    tracing::debug!(attempt = attempts, code, failed_items, "partial failure");
                     return Ok(resp);
                 }
             }
@@ -457,7 +479,7 @@ impl Client {
             return Err(Error::Api(ApiError {
                 endpoint,
                 code,
-                kind: E::from_code(code),
+                kind: classify(code),
                 info: env.error_info.unwrap_or_default(),
                 display: env.error_display,
                 request_id: env.request_id,
@@ -466,6 +488,18 @@ impl Client {
             }));
         }
         tracing::debug!(attempt = attempts, "ok");
-        serde_json::from_slice::<Resp>(&bytes).map_err(decode_err)
+        decode(&bytes).map(|(r, _)| r).map_err(decode_err)
     }
+}
+
+/// Decodes a success body and counts the items its failure list names.
+type Decode<Resp> = fn(&[u8]) -> Result<(Resp, usize), serde_json::Error>;
+
+fn decode_typed<Resp>(bytes: &[u8]) -> Result<(Resp, usize), serde_json::Error>
+where
+    Resp: serde::de::DeserializeOwned + crate::__private::PartialFailures,
+{
+    let resp: Resp = serde_json::from_slice(bytes)?;
+    let failed = resp.partial_failures();
+    Ok((resp, failed))
 }

@@ -48,6 +48,8 @@ pub struct EndpointMeta {
     pub error_codes: &'static [i64],
     /// The code the server answers beyond the rate limit.
     pub rate_limit_code: i64,
+    /// The request field naming the group `per_group_per_second` applies to.
+    pub group_key: Option<&'static str>,
     /// The code the server answers for a body that is not JSON.
     pub invalid_json_code: i64,
     /// The code the server answers for an invalid field without a code of its own.

@@ -47,6 +47,8 @@ mod validate;
 
 #[cfg(feature = "emulator")]
 pub mod emulator;
+#[cfg(feature = "raw")]
+pub mod raw;
 
 #[doc(hidden)]
 #[path = "private.rs"]

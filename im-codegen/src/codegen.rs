@@ -54,12 +54,12 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     let routes = if g.internal {
         let routes = spec.endpoints.iter().map(|e| {
             let m = ident(&e.rust);
-            quote!(#krate::emulator::Route { meta: &api::#m::META, parse: #krate::emulator::parse::<api::#m::Request> })
+            quote!(#krate::raw::Route::of::<api::#m::Request>())
         });
         quote! {
             /// Every endpoint with the parser the emulator checks its bodies with.
-            #[cfg(feature = "emulator")]
-            pub const ROUTES: &[#krate::emulator::Route] = &[#(#routes),*];
+            #[cfg(feature = "raw")]
+            pub const ROUTES: &[#krate::raw::Route] = &[#(#routes),*];
         }
     } else {
         quote!()
@@ -287,10 +287,10 @@ impl Gen<'_> {
         let extra = self.emulator_extra(d);
         let emulator = match (extra.ser, extra.de) {
             (true, _) => {
-                quote!(#[cfg_attr(feature = "emulator", derive(#krate::__private::serde::Serialize))])
+                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Serialize))])
             }
             (_, true) => {
-                quote!(#[cfg_attr(feature = "emulator", derive(#krate::__private::serde::Deserialize))])
+                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Deserialize))])
             }
             _ => quote!(),
         };
@@ -706,7 +706,7 @@ impl Gen<'_> {
             quote!()
         };
         let de_cfg = if emulator_only {
-            quote!(#[cfg(feature = "emulator")])
+            quote!(#[cfg(feature = "raw")])
         } else {
             quote!()
         };
@@ -1026,6 +1026,10 @@ impl Gen<'_> {
             .collect();
         let file = &e.file;
         let rate_code = lit_i64(e.rate.code);
+        let group_key = match &e.rate.group_key {
+            Some(k) => quote!(::core::option::Option::Some(#k)),
+            None => quote!(::core::option::Option::None),
+        };
         let invalid_json_code = lit_i64(e.invalid_json_code);
         let invalid_code = lit_i64(e.invalid_code);
         let opt_code = |c: Option<i64>| match c {
@@ -1080,7 +1084,7 @@ impl Gen<'_> {
                 quote!(#w => ::core::option::Option::Some(#check),)
             });
             quote! {
-                #[cfg(feature = "emulator")]
+                #[cfg(feature = "raw")]
                 impl #krate::__private::FieldTypes for Request {
                     fn check_field(wire: &str, value: &#krate::__private::serde_json::Value) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
                         match wire {
@@ -1118,7 +1122,8 @@ impl Gen<'_> {
                     group_types: &[#(#group_types),*],
                     aliases: &[#(#aliases),*],
                                         random_fields: &[#(#fill_fields),*],
-                    rate_limit_code: #rate_code,
+                                        rate_limit_code: #rate_code,
+                    group_key: #group_key,
                     invalid_json_code: #invalid_json_code,
                     invalid_code: #invalid_code,
                     fields: &[#(#field_metas),*],

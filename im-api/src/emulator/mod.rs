@@ -22,7 +22,6 @@
 //! ```
 
 mod handlers;
-mod parse;
 mod server;
 mod state;
 
@@ -31,7 +30,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use parse::{parse, ParseFn, Rejection, Route};
+pub use crate::raw::{parse, ParseFn, Rejection, Route};
 pub use state::Delivered;
 
 use crate::types::GroupType;

@@ -1,0 +1,273 @@
+//! Raw JSON against the spec (cargo feature `raw`). Bodies are checked with
+//! the client's own generated code: per-field types, unknown fields, required
+//! fields, then every declared limit; the first problem becomes the error
+//! code the spec documents for it. The emulator answers with these checks,
+//! and [`Client::call_raw`] sends raw JSON after passing them.
+
+use std::any::Any;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::__private::FieldTypes;
+use crate::endpoint::{Endpoint, EndpointMeta, FieldMeta};
+use crate::validate::Problem;
+
+/// A body the server refuses: the code and the text it answers with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: i64,
+    pub message: String,
+}
+
+/// Parses a body into the endpoint's typed request.
+pub type ParseFn = fn(Map<String, Value>) -> Result<Box<dyn Any + Send>, Rejection>;
+
+/// Decodes a success body, counting the items its partial-failure list names.
+pub type DecodeFn = fn(&[u8]) -> Result<(Value, usize), serde_json::Error>;
+
+/// The typed error code of an endpoint, for a raw call.
+pub type ClassifyFn = fn(i64) -> RawKind;
+
+/// One endpoint of the spec, type-erased (the table is generated: `ROUTES`).
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub meta: &'static EndpointMeta,
+    pub parse: ParseFn,
+    pub decode: DecodeFn,
+    pub classify: ClassifyFn,
+}
+
+impl Route {
+    /// The route of request type `R`.
+    pub const fn of<R>() -> Route
+    where
+        R: Endpoint + FieldTypes + DeserializeOwned,
+    {
+        Route {
+            meta: R::META,
+            parse: parse::<R>,
+            decode: decode::<R>,
+            classify: classify::<R>,
+        }
+    }
+
+    /// The route of `service/command` (or an alias of it).
+    pub fn find(service_command: &str) -> Option<&'static Route> {
+        let (service, command) = service_command
+            .trim_start_matches("/v4/")
+            .trim_matches('/')
+            .split_once('/')?;
+        crate::generated::ROUTES.iter().find(|r| {
+            r.meta.service == service
+                && (r.meta.command == command || r.meta.aliases.contains(&command))
+        })
+    }
+}
+
+/// An endpoint's error code with the retry class and meaning from its spec.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawKind {
+    pub code: i64,
+    pub retry: crate::RetryClass,
+    pub description: &'static str,
+}
+
+impl std::fmt::Display for RawKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+impl crate::EndpointError for RawKind {
+    /// Without an endpoint a code has no meaning: permanent.
+    fn from_code(code: i64) -> Self {
+        RawKind {
+            code,
+            retry: crate::RetryClass::Permanent,
+            description: "an error code",
+        }
+    }
+    fn code(&self) -> i64 {
+        self.code
+    }
+    fn retry_class(&self) -> crate::RetryClass {
+        self.retry
+    }
+    fn description(&self) -> &'static str {
+        self.description
+    }
+}
+
+fn classify<R: Endpoint>(code: i64) -> RawKind {
+    use crate::EndpointError as _;
+    let e = R::Error::from_code(code);
+    RawKind {
+        code,
+        retry: e.retry_class(),
+        description: e.description(),
+    }
+}
+
+fn decode<R: Endpoint>(bytes: &[u8]) -> Result<(Value, usize), serde_json::Error> {
+    let value: Value = serde_json::from_slice(bytes)?;
+    let partial = <R::Response as serde::Deserialize>::deserialize(&value)
+        .map(|r| crate::__private::PartialFailures::partial_failures(&r))
+        .unwrap_or(0);
+    Ok((value, partial))
+}
+
+/// Why a raw call did not happen or did not succeed.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RawError {
+    /// No such `service/command` in the spec. Nothing was sent.
+    UnknownEndpoint(String),
+    /// The body is not a JSON object. Nothing was sent.
+    BadJson(String),
+    /// The body breaks the spec (field, type or limit). Nothing was sent.
+    Rejected(Rejection),
+    /// The call was made and failed.
+    Call(crate::Error<RawKind>),
+}
+
+impl std::fmt::Display for RawError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::UnknownEndpoint(e) => {
+                write!(f, "unknown endpoint {e:?} (see the spec's endpoint list)")
+            }
+            Self::BadJson(e) => write!(f, "the body is not a JSON object: {e}"),
+            Self::Rejected(r) => write!(f, "invalid body, nothing sent: {}", r.message),
+            Self::Call(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for RawError {}
+
+impl crate::Client {
+    /// Send a raw JSON body to `service/command`: checked against the spec
+    /// first (nothing is sent when it breaks it), `Random`/`MsgRandom` filled
+    /// when absent, otherwise sent exactly as given, retried like typed calls.
+    /// Returns the response body.
+    pub async fn call_raw(&self, service_command: &str, body: &[u8]) -> Result<Value, RawError> {
+        let route = Route::find(service_command)
+            .ok_or_else(|| RawError::UnknownEndpoint(service_command.to_owned()))?;
+        let mut map = match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(m)) => m,
+            Ok(other) => return Err(RawError::BadJson(format!("found {}", kind_of(&other)))),
+            Err(e) => return Err(RawError::BadJson(e.to_string())),
+        };
+        let mut filled = false;
+        for field in route.meta.random_fields {
+            if !map.contains_key(*field) {
+                map.insert((*field).to_owned(), Value::from(crate::random_u32()));
+                filled = true;
+            }
+        }
+        (route.parse)(map.clone()).map_err(RawError::Rejected)?;
+        let group = route
+            .meta
+            .group_key
+            .and_then(|k| map.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        let bytes = if filled {
+            bytes::Bytes::from(
+                serde_json::to_vec(&Value::Object(map))
+                    .map_err(|e| RawError::BadJson(e.to_string()))?,
+            )
+        } else {
+            bytes::Bytes::copy_from_slice(body)
+        };
+        self.send_bytes(
+            route.meta,
+            group.as_deref(),
+            bytes,
+            route.decode,
+            route.classify,
+        )
+        .await
+        .map_err(RawError::Call)
+    }
+}
+
+fn kind_of(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn field_code(
+    meta: &EndpointMeta,
+    field: Option<&FieldMeta>,
+    pick: impl Fn(&crate::FieldCodes) -> Option<i64>,
+) -> i64 {
+    field
+        .and_then(|f| pick(&f.codes).or(f.codes.any))
+        .unwrap_or(meta.invalid_code)
+}
+
+/// Check `body` as the request type `R` and return it typed.
+pub fn parse<R>(body: Map<String, Value>) -> Result<Box<dyn Any + Send>, Rejection>
+where
+    R: Endpoint + FieldTypes + DeserializeOwned,
+{
+    let meta = R::META;
+    for (key, value) in &body {
+        match R::check_field(key, value) {
+            None => {
+                return Err(Rejection {
+                    code: meta.invalid_code,
+                    message: format!("unknown field {key}"),
+                });
+            }
+            Some(Err(e)) => {
+                let code = field_code(meta, meta.field(key), |c| c.ty);
+                return Err(Rejection {
+                    code,
+                    message: format!("{key}: {e}"),
+                });
+            }
+            Some(Ok(())) => {}
+        }
+    }
+    if let Some(missing) = meta
+        .fields
+        .iter()
+        .find(|f| f.required && !body.contains_key(f.wire))
+    {
+        let code = field_code(meta, Some(missing), |c| c.missing);
+        return Err(Rejection {
+            code,
+            message: format!("{} is required", missing.wire),
+        });
+    }
+    let request: R = serde_json::from_value(Value::Object(body)).map_err(|e| Rejection {
+        code: meta.invalid_code,
+        message: e.to_string(),
+    })?;
+    if let Some(v) = request.violations().into_iter().next() {
+        let top = v.field.split(['.', '[']).next().unwrap_or_default();
+        let field = meta.field(top);
+        let code = field_code(meta, field, |c| match &v.problem {
+            Problem::Empty | Problem::TooFewItems { .. } => c.min_items,
+            Problem::TooManyItems { .. } => c.max_items,
+            Problem::TooShort { .. } | Problem::TooLong { .. } => c.max_bytes,
+            Problem::BelowMinimum { .. } | Problem::AboveMaximum { .. } => c.range,
+            Problem::JsonTooLarge { .. } => c.max_json_bytes,
+            _ => None,
+        });
+        return Err(Rejection {
+            code,
+            message: v.to_string(),
+        });
+    }
+    Ok(Box::new(request))
+}
