@@ -48,31 +48,66 @@ fn key(parts: impl Hash) -> u64 {
     h.finish()
 }
 
-fn group_msg(shared: &Shared, caller: &str, r: send_group_msg::Request) -> Value {
+/// The common start of every send: the effective sender, the dedup key,
+/// the earlier answer when this is a repeat, and the sender check.
+struct Start<'a> {
+    st: std::sync::MutexGuard<'a, super::state::State>,
+    now: Instant,
+    random: u32,
+    from: String,
+    dedup: u64,
+}
+
+fn start<'a>(
+    shared: &'a Shared,
+    caller: &str,
+    from_account: Option<&String>,
+    random: Option<u32>,
+    body: &[crate::types::MsgElement],
+    target: impl Hash,
+    unknown_sender: i64,
+) -> Result<Start<'a>, Value> {
     let now = Instant::now();
-    let random = r.random.unwrap_or_default();
-    let from = r.from_account.clone().unwrap_or_else(|| caller.to_owned());
-    let body_text = serde_json::to_string(&r.msg_body).unwrap_or_default();
-    let dedup = key((
-        send_group_msg::META.path,
-        &r.group_id,
-        &from,
-        random,
-        &body_text,
-    ));
+    let random = random.unwrap_or_default();
+    let from = from_account.cloned().unwrap_or_else(|| caller.to_owned());
+    let body_text = serde_json::to_string(body).unwrap_or_default();
+    let dedup = key((target, &from, random, &body_text));
     let mut st = shared.state();
     if let Some(answer) = st.duplicate(dedup, now) {
-        return answer;
+        return Err(answer);
     }
-    if r.from_account
-        .as_ref()
-        .is_some_and(|f| !st.accounts.contains(f))
-    {
-        return fail(
-            send_group_msg::META.invalid_code,
-            "From_Account does not exist",
-        );
+    if from_account.is_some_and(|f| !st.accounts.contains(f)) {
+        return Err(fail(unknown_sender, "From_Account does not exist"));
     }
+    Ok(Start {
+        st,
+        now,
+        random,
+        from,
+        dedup,
+    })
+}
+
+fn group_msg(shared: &Shared, caller: &str, r: send_group_msg::Request) -> Value {
+    let target = (send_group_msg::META.path, &r.group_id);
+    let Start {
+        mut st,
+        now,
+        random,
+        from,
+        dedup,
+    } = match start(
+        shared,
+        caller,
+        r.from_account.as_ref(),
+        r.random,
+        &r.msg_body,
+        target,
+        send_group_msg::META.invalid_code,
+    ) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
     let st = &mut *st;
     let Some(group) = st.groups.get_mut(&r.group_id) else {
         return fail(
@@ -132,31 +167,26 @@ fn group_msg(shared: &Shared, caller: &str, r: send_group_msg::Request) -> Value
 }
 
 fn batch(shared: &Shared, caller: &str, r: batchsendmsg::Request) -> Value {
-    let now = Instant::now();
-    let random = r.msg_random.unwrap_or_default();
-    let from = r.from_account.clone().unwrap_or_else(|| caller.to_owned());
-    let body_text = serde_json::to_string(&r.msg_body).unwrap_or_default();
-    let dedup = key((
-        batchsendmsg::META.path,
-        &from,
-        &r.to_account,
+    let target = (batchsendmsg::META.path, &r.to_account, r.msg_seq);
+    let unknown_sender = code(batchsendmsg::Error::InvalidFromAccount);
+    let Start {
+        mut st,
+        now,
         random,
-        r.msg_seq,
-        &body_text,
-    ));
-    let mut st = shared.state();
-    if let Some(answer) = st.duplicate(dedup, now) {
-        return answer;
-    }
-    if r.from_account
-        .as_ref()
-        .is_some_and(|f| !st.accounts.contains(f))
-    {
-        return fail(
-            code(batchsendmsg::Error::InvalidFromAccount),
-            "From_Account does not exist",
-        );
-    }
+        from,
+        dedup,
+    } = match start(
+        shared,
+        caller,
+        r.from_account.as_ref(),
+        r.msg_random,
+        &r.msg_body,
+        target,
+        unknown_sender,
+    ) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
     st.c2c_seq += 1;
     let msg_seq = u64::from(r.msg_seq.unwrap_or(st.c2c_seq as u32));
     let msg_time = unix_now() as i64;
@@ -203,30 +233,31 @@ fn batch(shared: &Shared, caller: &str, r: batchsendmsg::Request) -> Value {
 }
 
 fn broadcast(shared: &Shared, caller: &str, r: send_broadcast_msg::Request) -> Value {
-    let now = Instant::now();
-    let random = r.random.unwrap_or_default();
-    let from = r.from_account.clone().unwrap_or_else(|| caller.to_owned());
-    let body_text = serde_json::to_string(&r.msg_body).unwrap_or_default();
-    let dedup = key((send_broadcast_msg::META.path, &from, random, &body_text));
-    let mut st = shared.state();
-    if !st.broadcast_enabled {
+    if !shared.state().broadcast_enabled {
         return fail(
             code(send_broadcast_msg::Error::PermissionDenied),
             "broadcast messaging is not enabled in the console",
         );
     }
-    if let Some(answer) = st.duplicate(dedup, now) {
-        return answer;
-    }
-    if r.from_account
-        .as_ref()
-        .is_some_and(|f| !st.accounts.contains(f))
-    {
-        return fail(
-            send_broadcast_msg::META.invalid_code,
-            "From_Account does not exist",
-        );
-    }
+    let target = send_broadcast_msg::META.path;
+    let Start {
+        mut st,
+        now,
+        random,
+        from,
+        dedup,
+    } = match start(
+        shared,
+        caller,
+        r.from_account.as_ref(),
+        r.random,
+        &r.msg_body,
+        target,
+        send_broadcast_msg::META.invalid_code,
+    ) {
+        Ok(s) => s,
+        Err(answer) => return answer,
+    };
     st.broadcast_seq += 1;
     let msg_seq = st.broadcast_seq;
     let msg_time = unix_now() as i64;
