@@ -38,6 +38,7 @@ mod error;
 pub mod fanout;
 pub mod limiter;
 mod messages;
+pub mod pages;
 mod random;
 mod region;
 pub mod retry;
@@ -63,8 +64,11 @@ pub use endpoint::{
     Chunk, Endpoint, EndpointError, EndpointMeta, FieldCodes, FieldMeta, RetryClass,
 };
 pub use error::{ApiError, BuildError, DecodeError, Error, TransportError};
+#[cfg(feature = "raw")]
+pub use generated::ROUTES;
 pub use generated::{api, types, PublicError, ENDPOINTS};
 pub use limiter::{LocalLimiter, RateLimiter};
+pub use pages::{Paged, Pages};
 pub use random::random_u32;
 pub use region::Region;
 pub use retry::RetryPolicy;

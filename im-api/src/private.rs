@@ -119,3 +119,9 @@ pub fn check_bool01(value: &serde_json::Value) -> Result<(), String> {
         Err(format!("expected 0 or 1, found {value}"))
     }
 }
+
+/// A value that passes the spec's limits, built from its required fields
+/// (generated under the `raw` feature, for tests that exercise every endpoint).
+pub trait Example {
+    fn example() -> Self;
+}

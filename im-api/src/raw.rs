@@ -36,19 +36,25 @@ pub struct Route {
     pub parse: ParseFn,
     pub decode: DecodeFn,
     pub classify: ClassifyFn,
+    /// A body built from the spec that passes its checks.
+    pub example: fn() -> Value,
+    /// Whether a success body decodes into the typed `Response`.
+    pub decodes: fn(&[u8]) -> Result<(), String>,
 }
 
 impl Route {
     /// The route of request type `R`.
     pub const fn of<R>() -> Route
     where
-        R: Endpoint + FieldTypes + DeserializeOwned,
+        R: Endpoint + FieldTypes + DeserializeOwned + crate::__private::Example,
     {
         Route {
             meta: R::META,
             parse: parse::<R>,
             decode: decode::<R>,
             classify: classify::<R>,
+            example: example::<R>,
+            decodes: decodes::<R>,
         }
     }
 
@@ -97,6 +103,16 @@ impl crate::EndpointError for RawKind {
     fn description(&self) -> &'static str {
         self.description
     }
+}
+
+fn example<R: Endpoint + crate::__private::Example>() -> Value {
+    serde_json::to_value(R::example()).unwrap_or(Value::Null)
+}
+
+fn decodes<R: Endpoint>(bytes: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<R::Response>(bytes)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn classify<R: Endpoint>(code: i64) -> RawKind {

@@ -78,6 +78,15 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     }
 }
 
+/// Where a record sits: module depth below the invocation, response side, and
+/// whether it keeps unmodelled fields (`extra`, for partial entries).
+#[derive(Clone, Copy)]
+struct Shape {
+    depth: usize,
+    response: bool,
+    open: bool,
+}
+
 struct Gen<'a> {
     spec: &'a Spec,
     krate: &'a TokenStream,
@@ -312,10 +321,46 @@ impl Gen<'_> {
     }
 
     fn type_def(&self, t: &TypeDef) -> TokenStream {
+        let krate = self.krate;
+        let example = |name: &str, value: TokenStream, ser: bool| {
+            if !(self.internal && ser) {
+                return quote!();
+            }
+            let n = ident(name);
+            quote! {
+                #[cfg(feature = "raw")]
+                impl #krate::__private::Example for #n {
+                    fn example() -> Self {
+                        #value
+                    }
+                }
+            }
+        };
         match t {
             TypeDef::Struct(s) => self.struct_def(s),
-            TypeDef::Enum(e) => self.enum_def(e),
-            TypeDef::Union(u) => self.union_def(u),
+            TypeDef::Enum(e) => {
+                let first = e.values.first().map(|v| {
+                    let v = ident(&v.name);
+                    quote!(Self::#v)
+                });
+                let ex = first
+                    .map(|f| example(&e.name, f, e.directions.ser))
+                    .unwrap_or_default();
+                let def = self.enum_def(e);
+                quote!(#def #ex)
+            }
+            TypeDef::Union(u) => {
+                let ex = u.variants.first().map(|v| {
+                    let (n, p) = (ident(&v.name), self.named_path(&v.ty, 1));
+                    example(
+                        &u.name,
+                        quote!(Self::#n(<#p as #krate::__private::Example>::example())),
+                        u.directions.ser,
+                    )
+                });
+                let def = self.union_def(u);
+                quote!(#def #ex)
+            }
         }
     }
 
@@ -326,10 +371,15 @@ impl Gen<'_> {
         doc_text: &str,
         fields: &[Field],
         d: Directions,
-        depth: usize,
-        response: bool,
+        shape: Shape,
     ) -> TokenStream {
-        let eq = fields.iter().all(|f| self.is_eq(&f.ty));
+        let Shape {
+            depth,
+            response,
+            open,
+        } = shape;
+        let krate = self.krate;
+        let eq = !open && fields.iter().all(|f| self.is_eq(&f.ty));
         let ctor: Vec<&Field> = if response {
             Vec::new()
         } else {
@@ -354,12 +404,22 @@ impl Gen<'_> {
             let n = ident(&f.rust);
             quote!(#fd #attrs pub #n: #ty,)
         });
+        let extra_decl = if open {
+            quote! {
+                /// Fields this partial spec entry does not model yet, sent or
+                /// received as they are (flattened into the object).
+                #[serde(flatten)]
+                pub extra: #krate::__private::serde_json::Map<::std::string::String, #krate::__private::serde_json::Value>,
+            }
+        } else {
+            quote!()
+        };
         let non_exhaustive = quote!(#[non_exhaustive]);
         let item = quote! {
             #doc
             #derives
             #non_exhaustive
-            pub struct #name { #(#decl)* }
+            pub struct #name { #(#decl)* #extra_decl }
         };
         if response {
             return item;
@@ -388,6 +448,23 @@ impl Gen<'_> {
                 quote!(#n: ::core::option::Option::None,)
             }
         });
+        let extra_init = if open {
+            quote!(extra: #krate::__private::serde_json::Map::new(),)
+        } else {
+            quote!()
+        };
+        let extra_setter = if open {
+            quote! {
+                /// Sets a field this partial spec entry does not model yet.
+                #[must_use]
+                pub fn field(mut self, wire: impl ::core::convert::Into<::std::string::String>, value: impl ::core::convert::Into<#krate::__private::serde_json::Value>) -> Self {
+                    self.extra.insert(wire.into(), value.into());
+                    self
+                }
+            }
+        } else {
+            quote!()
+        };
         let ctor_doc = if ctor.is_empty() {
             format!("An empty `{name}`; set fields with the setters.")
         } else {
@@ -432,9 +509,9 @@ impl Gen<'_> {
                 #allow
                 #[must_use]
                 pub fn new #gens(#(#params),*) -> Self {
-                    Self { #(#inits)* }
+                    Self { #(#inits)* #extra_init }
                 }
-                #(#setters)*
+                #(#setters)* #extra_setter
             }
         }
     }
@@ -582,9 +659,113 @@ impl Gen<'_> {
 
     fn struct_def(&self, s: &StructDef) -> TokenStream {
         let name = ident(&s.name);
-        let rec = self.record(&name, &s.doc, &s.fields, s.directions, 1, false);
+        let rec = self.record(
+            &name,
+            &s.doc,
+            &s.fields,
+            s.directions,
+            Shape {
+                depth: 1,
+                response: false,
+                open: false,
+            },
+        );
         let val = self.validate_impl(&name, &s.fields, &[]);
-        quote!(#rec #val)
+        let example = if s.directions.ser {
+            self.example_impl(&name, &s.fields, 1, false)
+        } else {
+            quote!()
+        };
+        quote!(#rec #val #example)
+    }
+
+    /// A value of `ty` that passes its field's limits (for generated tests).
+    fn example_expr(&self, f: &Field, ty: &Ty, depth: usize) -> TokenStream {
+        let krate = self.krate;
+        let l = &f.limits;
+        match ty {
+            Ty::String => {
+                let len = l
+                    .min_bytes
+                    .unwrap_or(7)
+                    .max(1)
+                    .min(l.max_bytes.unwrap_or(u64::MAX)) as usize;
+                let s: String = "example".chars().cycle().take(len).collect();
+                quote!(::std::string::String::from(#s))
+            }
+            Ty::U32 | Ty::U64 | Ty::I32 | Ty::I64 => {
+                let v = l.min.unwrap_or(1).min(l.max.unwrap_or(i64::MAX));
+                let v = lit_i64(v);
+                quote!(#v)
+            }
+            Ty::F64 => quote!(0.0),
+            Ty::Bool01 => quote!(false),
+            Ty::Json => {
+                quote!(#krate::__private::serde_json::Value::Object(::core::default::Default::default()))
+            }
+            Ty::Array(inner) => {
+                let n = l.min_items.unwrap_or(1).max(1) as usize;
+                let item = self.example_expr(
+                    &Field {
+                        limits: Limits::default(),
+                        ..f.clone()
+                    },
+                    inner,
+                    depth,
+                );
+                let items = (0..n).map(|_| item.clone());
+                quote!(::std::vec![#(#items),*])
+            }
+            Ty::Named(n) => {
+                let p = self.named_path(n, depth);
+                quote!(<#p as #krate::__private::Example>::example())
+            }
+        }
+    }
+
+    /// `Example` for a request-side type: required fields only (fill-random ones left to the client).
+    fn example_impl(
+        &self,
+        name: &Ident,
+        fields: &[Field],
+        depth: usize,
+        open: bool,
+    ) -> TokenStream {
+        if !self.internal {
+            return quote!();
+        }
+        let krate = self.krate;
+        let inits = fields.iter().map(|f| {
+            let n = ident(&f.rust);
+            let (_, optional) = self.storage(f, depth, false);
+            let needed = f.required && !f.fill_random;
+            let value = if needed {
+                self.example_expr(f, &f.ty, depth)
+            } else if optional {
+                quote!(::core::option::Option::None)
+            } else {
+                quote!(::std::vec::Vec::new())
+            };
+            let value = if needed && optional {
+                quote!(::core::option::Option::Some(#value))
+            } else {
+                value
+            };
+            quote!(#n: #value,)
+        });
+        let extra = if open {
+            quote!(extra: ::core::default::Default::default(),)
+        } else {
+            quote!()
+        };
+        quote! {
+            #[cfg(feature = "raw")]
+            impl #krate::__private::Example for #name {
+                fn example() -> Self {
+                    Self { #(#inits)* #extra }
+                }
+            }
+        }
     }
 
     fn enum_def(&self, e: &EnumDef) -> TokenStream {
@@ -906,11 +1087,15 @@ impl Gen<'_> {
                 ser: true,
                 de: false,
             },
-            2,
-            false,
+            Shape {
+                depth: 2,
+                response: false,
+                open: e.partial,
+            },
         );
-        let resp_rec = self.record(&resp, &format!("Response of `{}` (the envelope's `ActionStatus`, `ErrorCode` and `ErrorInfo` are checked by the client).", e.path()), &e.response, Directions { ser: false, de: true }, 2, true);
+        let resp_rec = self.record(&resp, &format!("Response of `{}` (the envelope's `ActionStatus`, `ErrorCode` and `ErrorInfo` are checked by the client).", e.path()), &e.response, Directions { ser: false, de: true }, Shape { depth: 2, response: true, open: e.partial });
         let val = self.validate_impl(&req, &e.request, &e.conflicts);
+        let example = self.example_impl(&req, &e.request, 2, e.partial);
         let fills = e
             .request
             .iter()
@@ -971,6 +1156,61 @@ impl Gen<'_> {
                 }
             }
             None => quote!(impl #krate::__private::PartialFailures for Response {}),
+        };
+        let paged = match &e.page {
+            Some(p) => {
+                let req_f = e
+                    .request
+                    .iter()
+                    .find(|f| f.wire == p.cursor)
+                    .expect("checked");
+                let resp_f = e
+                    .response
+                    .iter()
+                    .find(|f| f.wire == p.cursor)
+                    .expect("checked");
+                let items_f = e
+                    .response
+                    .iter()
+                    .find(|f| f.wire == p.items)
+                    .expect("checked");
+                let (rc, pc, items) = (
+                    ident(&req_f.rust),
+                    ident(&resp_f.rust),
+                    ident(&items_f.rust),
+                );
+                let Ty::Array(inner) = &items_f.ty else {
+                    unreachable!("checked: items is an array")
+                };
+                let item_ty = self.ty(inner, 2);
+                let (_, resp_optional) = self.storage(resp_f, 2, true);
+                let cursor_ty = self.ty(&resp_f.ty, 2);
+                let next = if resp_optional {
+                    quote!(response.#pc.clone().filter(|c| *c != <#cursor_ty as ::core::default::Default>::default()))
+                } else {
+                    quote!((response.#pc != <#cursor_ty as ::core::default::Default>::default()).then(|| response.#pc.clone()))
+                };
+                let d = doc_attrs(&format!(
+                    "Pages follow `{}` until the last page; the items are `{}`.",
+                    p.cursor, p.items
+                ));
+                quote! {
+                    #d
+                    impl #krate::Paged for Request {
+                        type Item = #item_ty;
+                        fn next_page(&self, response: &Response) -> ::core::option::Option<Self> {
+                            let cursor = #next?;
+                            let mut next = self.clone();
+                            next.#rc = ::core::option::Option::Some(cursor);
+                            ::core::option::Option::Some(next)
+                        }
+                        fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
+                            response.#items
+                        }
+                    }
+                }
+            }
+            None => quote!(),
         };
         let chunk = match &e.chunk {
             Some(w) => {
@@ -1072,6 +1312,12 @@ impl Gen<'_> {
                 }
             }
         });
+        let unknown = if e.partial {
+            // A partial entry does not know every field: unknown keys pass.
+            quote!(::core::option::Option::Some(::core::result::Result::Ok(())))
+        } else {
+            quote!(::core::option::Option::None)
+        };
         let field_types = if self.internal {
             let arms = e.request.iter().map(|f| {
                 let w = &f.wire;
@@ -1089,7 +1335,7 @@ impl Gen<'_> {
                     fn check_field(wire: &str, value: &#krate::__private::serde_json::Value) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
                         match wire {
                             #(#arms)*
-                            _ => ::core::option::Option::None,
+                            _ => #unknown,
                         }
                     }
                 }
@@ -1102,11 +1348,13 @@ impl Gen<'_> {
         quote! {
             #module_doc
             pub mod #m {
-                #req_rec
+                                #req_rec
                 #val
+                #example
                 #resp_rec
-                #partial
+                                #partial
                 #chunk
+                #paged
                 #err
                 /// What this endpoint returns.
                 pub type Result<T = Response> = ::core::result::Result<T, #krate::Error<Error>>;

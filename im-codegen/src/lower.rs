@@ -1009,6 +1009,23 @@ impl Lowering {
             }
             Some(PartialFailure { list: p.list.clone(), struct_name: elem.name.clone(), item: p.item.clone(), code: p.code.clone() })
         });
+        let page = e.page.as_ref().and_then(|p| {
+            let at = p.span().start;
+            let p = p.get_ref();
+            let req = request.iter().find(|f| f.wire == p.cursor);
+            let resp = response.iter().find(|f| f.wire == p.cursor);
+            let items = response.iter().find(|f| f.wire == p.items);
+            let cursor_ok = |f: &Field| f.ty == Ty::String || f.ty.is_integer();
+            match (req, resp, items) {
+                (Some(q), Some(r), Some(i)) if !q.required && cursor_ok(q) && q.ty == r.ty && matches!(i.ty, Ty::Array(_)) => {
+                    Some(Page { cursor: p.cursor.clone(), items: p.items.clone() })
+                }
+                _ => {
+                    self.cx.error(src, at, Some(&entry), Some(&p.cursor), "`page.cursor` must be an optional integer or string request field and a response field of the same type, and `page.items` a response array");
+                    None
+                }
+            }
+        });
         let chunk =
             e.chunk
                 .as_ref()
@@ -1063,6 +1080,18 @@ impl Lowering {
                 doc: cr.doc.clone(),
             });
         }
+        if e.partial {
+            for f in e.request.iter().chain(&e.response) {
+                let f = f.get_ref();
+                let rust = f.name.as_ref().map_or_else(
+                    || names::snake_case(f.wire.get_ref()),
+                    |n| n.get_ref().clone(),
+                );
+                if matches!(rust.as_str(), "extra" | "field") {
+                    self.cx.error(src, f.wire.span().start, Some(&entry), Some(f.wire.get_ref()), format!("a partial entry keeps `{rust}` for fields it does not model (set `name`)"));
+                }
+            }
+        }
         let aliases = e.aliases.iter().map(|a| a.get_ref().clone()).collect();
         if self.cx.diags.len() != before {
             return;
@@ -1079,6 +1108,7 @@ impl Lowering {
             errors,
             partial_failure,
             chunk,
+            page,
             conflicts,
             aliases,
             partial: e.partial,

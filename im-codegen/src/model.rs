@@ -354,6 +354,13 @@ pub struct EndpointError {
     pub doc: String,
 }
 
+/// Cursor paging: wire names of the cursor (request and response) and the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub cursor: String,
+    pub items: String,
+}
+
 /// Where a response lists the items that failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartialFailure {
@@ -387,6 +394,8 @@ pub struct Endpoint {
     pub partial_failure: Option<PartialFailure>,
     /// Wire name of a `[string]` request field that may be split across calls.
     pub chunk: Option<String>,
+    /// Cursor paging.
+    pub page: Option<Page>,
     pub conflicts: Vec<Conflict>,
     pub aliases: Vec<String>,
     pub partial: bool,

@@ -37,6 +37,8 @@ pub struct RawEndpoint {
     pub partial_failure: Option<Spanned<RawPartialFailure>>,
     /// A `[string]` request field that may be split across several calls.
     pub chunk: Option<Spanned<String>>,
+    /// Cursor paging: `{ cursor = "Next", items = "GroupIdList" }`.
+    pub page: Option<Spanned<RawPage>>,
     #[serde(default)]
     pub conflicts: Vec<Spanned<RawConflict>>,
     #[serde(default)]
@@ -81,6 +83,15 @@ pub struct RawErrorDetail {
     pub name: Option<String>,
     pub retry: Option<String>,
     pub doc: Option<String>,
+}
+
+/// `page = { cursor = "Next", items = "GroupIdList" }`: the cursor field is in
+/// both the request and the response; the last page has 0, "" or none.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPage {
+    pub cursor: String,
+    pub items: String,
 }
 
 /// `partial_failure = { list = "ErrorList", item = "To_Account", code = "ErrorCode" }`.

@@ -6,7 +6,7 @@
 
 use im_api::types::{MsgElement, SendMsgControl};
 use im_api::{EndpointError, PublicError};
-use im_tests::extra::api::sendmsg;
+use im_tests::extra::api::sendmsg_with_note as sendmsg;
 use im_tests::extra::types::ReceiptNote;
 use im_tests::extra::ExtraApi as _;
 use im_tests::*;
@@ -20,7 +20,7 @@ async fn extension_endpoint_sends_and_decodes() {
         .msg_random(42)
         .send_msg_control([SendMsgControl::NoUnread])
         .note(ReceiptNote::new("n"));
-    let resp = client.sendmsg(req).await.unwrap();
+    let resp = client.sendmsg_with_note(req).await.unwrap();
     assert_eq!(resp.msg_time, 1700000001);
     assert_eq!(resp.msg_key.as_deref(), Some("key-1"));
     let r = &server.requests()[0];
@@ -38,7 +38,7 @@ async fn extension_validation_and_errors() {
     let server = TestServer::start(fail(90026, "too long")).await;
     let client = server.client();
     let err = client
-        .sendmsg(
+        .sendmsg_with_note(
             sendmsg::Request::new("", [MsgElement::text("hi")])
                 .note(ReceiptNote::new("this note is too long")),
         )
@@ -67,7 +67,7 @@ async fn extension_validation_and_errors() {
     );
     assert!(server.requests().is_empty());
     let err = client
-        .sendmsg(sendmsg::Request::new("bob", [MsgElement::text("hi")]))
+        .sendmsg_with_note(sendmsg::Request::new("bob", [MsgElement::text("hi")]))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), Some(&sendmsg::Error::MsgLifeTimeTooLarge));

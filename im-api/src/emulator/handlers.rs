@@ -11,8 +11,11 @@ use serde_json::{json, Value};
 
 use super::server::{fail, ok, Shared};
 use super::state::Delivered;
-use crate::api::{batchsendmsg, send_broadcast_msg, send_group_msg};
-use crate::types::{AccountError, GroupType};
+use crate::api::{
+    account_import, batchsendmsg, create_group, get_appid_group_list, multiaccount_import,
+    send_broadcast_msg, send_group_msg,
+};
+use crate::types::{AccountError, GroupIdItem, GroupType};
 use crate::usersig::unix_now;
 use crate::EndpointError;
 
@@ -27,8 +30,35 @@ pub(super) fn handle(shared: &Shared, caller: &str, parsed: Box<dyn Any + Send>)
         Ok(r) => return batch(shared, caller, *r),
         Err(other) => other,
     };
-    if let Ok(r) = parsed.downcast::<send_broadcast_msg::Request>() {
-        return broadcast(shared, caller, *r);
+    let parsed = match parsed.downcast::<send_broadcast_msg::Request>() {
+        Ok(r) => return broadcast(shared, caller, *r),
+        Err(other) => other,
+    };
+    let parsed = match parsed.downcast::<account_import::Request>() {
+        Ok(r) => {
+            shared.state().accounts.insert(r.user_id);
+            return ok(json!({}));
+        }
+        Err(other) => other,
+    };
+    let parsed = match parsed.downcast::<multiaccount_import::Request>() {
+        Ok(r) => {
+            let mut st = shared.state();
+            st.accounts.extend(r.accounts);
+            st.accounts
+                .extend(r.account_list.into_iter().map(|a| a.user_id));
+            return ok(to_json(&multiaccount_import::Response {
+                fail_accounts: Vec::new(),
+            }));
+        }
+        Err(other) => other,
+    };
+    let parsed = match parsed.downcast::<create_group::Request>() {
+        Ok(r) => return create(shared, *r),
+        Err(other) => other,
+    };
+    if let Ok(r) = parsed.downcast::<get_appid_group_list::Request>() {
+        return group_list(shared, *r);
     }
     ok(json!({}))
 }
@@ -86,6 +116,70 @@ fn start<'a>(
         from,
         dedup,
     })
+}
+
+fn create(shared: &Shared, r: create_group::Request) -> Value {
+    let mut st = shared.state();
+    if let Some(unknown) = r
+        .owner_account
+        .iter()
+        .chain(r.member_list.iter().map(|m| &m.member_account))
+        .find(|a| !st.accounts.contains(*a))
+    {
+        return fail(
+            create_group::META.invalid_code,
+            format!("account {unknown} is not imported"),
+        );
+    }
+    if r.group_type == GroupType::AvChatRoom && !r.member_list.is_empty() {
+        return fail(
+            code(create_group::Error::PermissionDenied),
+            "AVChatRoom members join through the SDK",
+        );
+    }
+    let id = r
+        .group_id
+        .unwrap_or_else(|| format!("@TGS#{}", st.groups.len() + 1));
+    if st.groups.contains_key(&id) {
+        return fail(
+            code(create_group::Error::GroupIdTaken),
+            "the group ID is taken",
+        );
+    }
+    let members = r
+        .owner_account
+        .into_iter()
+        .chain(r.member_list.into_iter().map(|m| m.member_account))
+        .collect();
+    st.add_group(id.clone(), r.group_type, members);
+    ok(to_json(&create_group::Response { group_id: id }))
+}
+
+/// Group IDs in order, a page at a time; `Next` is the index of the next one.
+fn group_list(shared: &Shared, r: get_appid_group_list::Request) -> Value {
+    let st = shared.state();
+    let mut ids: Vec<&String> = st
+        .groups
+        .iter()
+        .filter(|(_, g)| r.group_type.as_ref().is_none_or(|t| *t == g.ty))
+        .map(|(id, _)| id)
+        .collect();
+    ids.sort();
+    let start = r.next.unwrap_or(0) as usize;
+    let limit = r.limit.unwrap_or(10_000) as usize;
+    let page: Vec<GroupIdItem> = ids
+        .iter()
+        .skip(start)
+        .take(limit)
+        .map(|id| GroupIdItem::new((*id).clone()))
+        .collect();
+    let end = start + page.len();
+    let next = if end < ids.len() { end as u64 } else { 0 };
+    ok(to_json(&get_appid_group_list::Response {
+        total_count: ids.len() as u64,
+        group_id_list: page,
+        next,
+    }))
 }
 
 fn group_msg(shared: &Shared, caller: &str, r: send_group_msg::Request) -> Value {

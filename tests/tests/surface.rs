@@ -1,0 +1,220 @@
+//! The whole REST surface from the spec: the spec and the reference's
+//! endpoint list agree, every endpoint works offline against the emulator
+//! with a body generated from the spec (success and error decoding), cursor
+//! pagers follow the cursor to the end, and specs/README.md's coverage table
+//! is current.
+
+use std::collections::BTreeSet;
+
+use im_api::api::get_appid_group_list;
+use im_api::emulator::{Emulator, Fault};
+use im_api::raw::RawError;
+use im_api::types::GroupType;
+use im_api::{Error, RetryPolicy, ENDPOINTS, ROUTES};
+
+/// Reference rows that are deliberately not endpoints of the spec: a
+/// superseded service (replaced by the moderation APIs).
+const EXCLUDED: &[&str] = &[
+    "openim_dirty_words/get",
+    "openim_dirty_words/add",
+    "openim_dirty_words/delete",
+];
+
+fn reference() -> Vec<(String, String, String)> {
+    let text = include_str!("../fixtures/endpoints.jsonl");
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).expect("jsonl");
+            let s = |k: &str| v[k].as_str().unwrap_or_default().to_owned();
+            (s("service"), s("command"), s("area"))
+        })
+        .collect()
+}
+
+#[test]
+fn the_spec_and_the_reference_list_agree() {
+    let rows = reference();
+    assert_eq!(
+        rows.len(),
+        162,
+        "the fixture is the reference's endpoints.jsonl"
+    );
+    let commands: BTreeSet<String> = ENDPOINTS.iter().map(|e| e.service_command()).collect();
+    let aliases: BTreeSet<String> = ENDPOINTS
+        .iter()
+        .flat_map(|e| e.aliases.iter().map(move |a| format!("{}/{a}", e.service)))
+        .collect();
+    let listed: BTreeSet<String> = rows.iter().map(|(s, c, _)| format!("{s}/{c}")).collect();
+    for (s, c, _) in &rows {
+        let path = format!("{s}/{c}");
+        assert!(
+            commands.contains(&path)
+                || aliases.contains(&path)
+                || EXCLUDED.contains(&path.as_str()),
+            "{path} is in endpoints.jsonl but not in the spec (nor an alias, nor excluded)"
+        );
+    }
+    for c in &commands {
+        assert!(
+            listed.contains(c),
+            "{c} is in the spec but not in endpoints.jsonl"
+        );
+    }
+    for a in &aliases {
+        assert!(listed.contains(a), "alias {a} is not a documented name");
+    }
+    let current = rows.iter().filter(|(_, _, area)| area != "legacy").count();
+    assert_eq!(
+        commands.len() + 1,
+        current,
+        "157 current endpoints: 156 entries + get_group_shutted_uin as an alias"
+    );
+    assert_eq!(ROUTES.len(), ENDPOINTS.len());
+}
+
+async fn emulator() -> Emulator {
+    Emulator::builder()
+        .accounts(["example"])
+        .group("example", GroupType::Public, ["example", "administrator"])
+        .broadcast_enabled(true)
+        .rate_limits(false)
+        .start()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_works_offline_with_a_body_from_the_spec() {
+    let emu = emulator().await;
+    let client = emu
+        .client_builder()
+        .retry_policy(RetryPolicy::none())
+        .no_rate_limit()
+        .build()
+        .unwrap();
+    let ok_body = br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#;
+    for route in ROUTES {
+        let path = route.meta.service_command();
+        let body = serde_json::to_vec(&(route.example)()).unwrap();
+        let resp = client
+            .call_raw(&path, &body)
+            .await
+            .unwrap_or_else(|e| panic!("{path}: {e}\nbody: {}", String::from_utf8_lossy(&body)));
+        assert_eq!(resp["ErrorCode"], 0, "{path}");
+        (route.decodes)(&serde_json::to_vec(&resp).unwrap())
+            .unwrap_or_else(|e| panic!("{path}: success body does not decode: {e}"));
+        (route.decodes)(ok_body)
+            .unwrap_or_else(|e| panic!("{path}: a bare OK envelope does not decode: {e}"));
+    }
+    let stats = emu.stats();
+    for route in ROUTES {
+        assert_eq!(
+            stats.by_path.get(route.meta.path),
+            Some(&1),
+            "{} reached the emulator once, at its path",
+            route.meta.path
+        );
+    }
+
+    // Error decoding: each endpoint's first documented code (or a public one).
+    for route in ROUTES {
+        let path = route.meta.service_command();
+        let code = route.meta.error_codes.first().copied().unwrap_or(70402);
+        emu.inject(Fault::Code(code));
+        let body = serde_json::to_vec(&(route.example)()).unwrap();
+        match client.call_raw(&path, &body).await {
+            Err(RawError::Call(Error::Api(a))) => {
+                assert_eq!(a.code, code, "{path}");
+                let expected = (route.classify)(code);
+                assert_eq!(a.kind, expected, "{path}");
+                assert_ne!(
+                    a.kind.description, "an error code the spec does not list",
+                    "{path}: {code} is typed"
+                );
+            }
+            other => panic!("{path}: expected the injected {code}, got {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn pagers_follow_the_cursor_to_the_end() {
+    let emu = emulator().await;
+    for i in 0..24 {
+        emu.add_group(
+            format!("@TGS#{i:02}"),
+            if i % 2 == 0 {
+                GroupType::Public
+            } else {
+                GroupType::Work
+            },
+            ["example"],
+        );
+    }
+    let client = emu.client();
+    let mut pages = client.pages(get_appid_group_list::Request::new().limit(10));
+    let mut ids = Vec::new();
+    while let Some(page) = pages.next_page().await {
+        ids.extend(page.unwrap().group_id_list.into_iter().map(|g| g.group_id));
+    }
+    assert_eq!(pages.pages_fetched(), 3);
+    assert_eq!(ids.len(), 25, "24 groups plus `example`");
+    let distinct: BTreeSet<_> = ids.iter().collect();
+    assert_eq!(distinct.len(), 25);
+    let public = client
+        .pages(
+            get_appid_group_list::Request::new()
+                .limit(5)
+                .group_type(GroupType::Public),
+        )
+        .all_items()
+        .await
+        .unwrap();
+    assert_eq!(public.len(), 13);
+}
+
+/// The coverage table in specs/README.md, from the spec itself. Update with
+/// `UPDATE_COVERAGE=1 cargo test -p im-tests --test surface`.
+#[test]
+fn the_coverage_table_is_current() {
+    let mut table = String::from("| endpoint | fields complete | error codes complete | rate documented |\n|---|---|---|---|\n");
+    let mut full = 0;
+    for e in ENDPOINTS {
+        let yes = |b: bool| if b { "yes" } else { "no" };
+        full += usize::from(!e.partial);
+        let alias = if e.aliases.is_empty() {
+            String::new()
+        } else {
+            format!(" (also `{}`)", e.aliases.join("`, `"))
+        };
+        table.push_str(&format!(
+            "| `{}`{alias} | {} | {} | {} |\n",
+            e.service_command(),
+            yes(!e.partial),
+            // Complete entries list their page's codes; partial ones only the family's common codes.
+            yes(!e.partial),
+            e.per_second.map_or("no".to_owned(), |r| format!("{r}/s")),
+        ));
+    }
+    let summary = format!(
+        "{} endpoints: {full} with complete field tables, {} partial.\n\n",
+        ENDPOINTS.len(),
+        ENDPOINTS.len() - full
+    );
+    let generated = format!("{summary}{table}");
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let (start, end) = ("<!-- coverage:start -->\n", "<!-- coverage:end -->");
+    let a = readme.find(start).expect("coverage start marker") + start.len();
+    let b = readme.find(end).expect("coverage end marker");
+    if std::env::var_os("UPDATE_COVERAGE").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{generated}{}", &readme[..a], &readme[b..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(&readme[a..b], generated, "specs/README.md's coverage table is stale: run UPDATE_COVERAGE=1 cargo test -p im-tests --test surface");
+}
