@@ -2,7 +2,7 @@
 //! the client's own generated code: per-field types, unknown fields, required
 //! fields, then every declared limit; the first problem becomes the error
 //! code the spec documents for it. The emulator answers with these checks,
-//! and [`Client::call_raw`] sends raw JSON after passing them.
+//! and [`Client::call_raw`](crate::Client::call_raw) sends raw JSON after passing them.
 
 use std::any::Any;
 
