@@ -119,10 +119,14 @@ pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'stat
 /// `To_Account`) may be split across calls. Generated; used by
 /// [`Client::send_chunked`](crate::Client::send_chunked) and the fan-out.
 pub trait Chunk: Endpoint + Clone {
+    /// One item of the list (an account name, or a struct naming one).
+    type Item: Clone + Send + Sync + 'static;
     /// The most items one call may carry.
     const MAX_ITEMS: usize;
-    fn items(&self) -> &[String];
-    fn set_items(&mut self, items: Vec<String>);
+    fn items(&self) -> &[Self::Item];
+    fn set_items(&mut self, items: Vec<Self::Item>);
+    /// The name that identifies an item (for dedup and in reports).
+    fn item_key(item: &Self::Item) -> &str;
 }
 
 /// A request body that knows its endpoint. Implemented by generated `Request` types.

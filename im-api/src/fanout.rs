@@ -63,16 +63,16 @@ type Outcome<R> =
     Option<Result<<R as crate::Endpoint>::Response, Error<<R as crate::Endpoint>::Error>>>;
 
 /// A chunked send being configured; run it with [`ChunkedSend::send`].
-pub struct ChunkedSend<R> {
+pub struct ChunkedSend<R: Chunk> {
     client: Client,
     template: R,
-    items: Vec<String>,
+    items: Vec<R::Item>,
     duplicates: usize,
     concurrency: usize,
     progress: Option<ProgressFn>,
 }
 
-impl<R> fmt::Debug for ChunkedSend<R> {
+impl<R: Chunk> fmt::Debug for ChunkedSend<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ChunkedSend")
             .field("items", &self.items.len())
@@ -82,20 +82,20 @@ impl<R> fmt::Debug for ChunkedSend<R> {
 }
 
 impl Client {
-    /// Send `template` once per chunk of `items` (deduplicated, order kept),
-    /// for any endpoint whose spec names a `chunk` field.
-    pub fn send_chunked<R, I, S>(&self, template: R, items: I) -> ChunkedSend<R>
+    /// Send `template` once per chunk of `items` (deduplicated by their key,
+    /// order kept), for any endpoint whose spec names a `chunk` field.
+    pub fn send_chunked<R, I, T>(&self, template: R, items: I) -> ChunkedSend<R>
     where
         R: Chunk,
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
+        I: IntoIterator<Item = T>,
+        T: Into<R::Item>,
     {
         let mut seen = HashSet::new();
         let mut list = Vec::new();
         let mut duplicates = 0;
         for item in items {
             let item = item.into();
-            if seen.insert(item.clone()) {
+            if seen.insert(R::item_key(&item).to_owned()) {
                 list.push(item);
             } else {
                 duplicates += 1;
@@ -152,17 +152,17 @@ impl<R: Chunk> ChunkedSend<R> {
             concurrency,
             progress,
         } = self;
-        let chunks: Vec<Vec<String>> = items.chunks(R::MAX_ITEMS).map(<[String]>::to_vec).collect();
+        let chunks: Vec<Vec<R::Item>> = items
+            .chunks(R::MAX_ITEMS)
+            .map(<[R::Item]>::to_vec)
+            .collect();
         // Check the template once, with a real chunk, before anything is sent.
         let mut probe = template.clone();
-        probe.set_items(
-            chunks
-                .first()
-                .cloned()
-                .unwrap_or_else(|| vec![String::from("probe")]),
-        );
+        if let Some(first) = chunks.first() {
+            probe.set_items(first.clone());
+        }
         let violations = crate::validate::Validate::violations(&probe);
-        if !violations.is_empty() {
+        if !violations.is_empty() && !chunks.is_empty() {
             return Err(Error::Invalid(ValidationError {
                 endpoint: &R::META.path[4..],
                 violations,
@@ -221,26 +221,34 @@ impl<R: Chunk> ChunkedSend<R> {
         for (chunk, outcome) in chunks.iter().zip(outcomes) {
             match outcome {
                 Some(Ok(resp)) => {
-                    let failed = crate::__private::PartialFailures::failed_items(&resp);
+                    // Only the items this call carried: delivered + failed == items.
+                    let carried: HashSet<&str> = chunk.iter().map(|i| R::item_key(i)).collect();
+                    let mut failed = crate::__private::PartialFailures::failed_items(&resp);
+                    failed.retain(|(item, _)| carried.contains(item.as_str()));
+                    failed.dedup();
                     let failed_set: HashSet<&str> =
                         failed.iter().map(|(i, _)| i.as_str()).collect();
                     report.delivered += chunk
                         .iter()
-                        .filter(|i| !failed_set.contains(i.as_str()))
+                        .filter(|i| !failed_set.contains(R::item_key(i)))
                         .count();
-                    report
-                        .failed
-                        .extend(failed.into_iter().map(|(item, code)| ItemFailure {
-                            reason: R::Error::from_code(code).description().to_owned(),
+                    report.failed.extend(failed.into_iter().map(|(item, code)| {
+                        ItemFailure {
+                            reason: code
+                                .map_or("listed as failed by the server", |c| {
+                                    R::Error::from_code(c).description()
+                                })
+                                .to_owned(),
                             item,
-                            code: Some(code),
-                        }));
+                            code,
+                        }
+                    }));
                     report.responses.push(resp);
                 }
                 Some(Err(e)) => {
                     let reason = e.to_string();
                     report.failed.extend(chunk.iter().map(|item| ItemFailure {
-                        item: item.clone(),
+                        item: R::item_key(item).to_owned(),
                         code: e.code(),
                         reason: reason.clone(),
                     }));

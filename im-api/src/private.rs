@@ -15,8 +15,8 @@ pub trait PartialFailures {
         0
     }
 
-    /// `(item, code)` of every failed item.
-    fn failed_items(&self) -> Vec<(String, i64)> {
+    /// `(item, code)` of every failed item (no code when the list names only items).
+    fn failed_items(&self) -> Vec<(String, Option<i64>)> {
         Vec::new()
     }
 }

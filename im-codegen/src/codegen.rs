@@ -1130,27 +1130,35 @@ impl Gen<'_> {
                     .find(|f| f.wire == p.list)
                     .expect("checked");
                 let n = ident(&f.rust);
-                let Some(TypeDef::Struct(elem)) = self.spec.type_def(&p.struct_name) else {
-                    unreachable!("checked: the failure list holds a struct")
+                let failed = match &p.entry {
+                    None => {
+                        quote!(self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect())
+                    }
+                    Some((struct_name, item, code)) => {
+                        let Some(TypeDef::Struct(elem)) = self.spec.type_def(struct_name) else {
+                            unreachable!("checked: the failure list holds a struct")
+                        };
+                        let rust_of = |w: &str| {
+                            ident(
+                                &elem
+                                    .fields
+                                    .iter()
+                                    .find(|f| f.wire == w)
+                                    .expect("checked")
+                                    .rust,
+                            )
+                        };
+                        let (item, code) = (rust_of(item), rust_of(code));
+                        quote!(self.#n.iter().map(|f| (f.#item.clone(), ::core::option::Option::Some(f.#code as i64))).collect())
+                    }
                 };
-                let rust_of = |w: &str| {
-                    ident(
-                        &elem
-                            .fields
-                            .iter()
-                            .find(|f| f.wire == w)
-                            .expect("checked")
-                            .rust,
-                    )
-                };
-                let (item, code) = (rust_of(&p.item), rust_of(&p.code));
                 quote! {
                     impl #krate::__private::PartialFailures for Response {
                         fn partial_failures(&self) -> usize {
                             self.#n.len()
                         }
-                        fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, i64)> {
-                            self.#n.iter().map(|f| (f.#item.clone(), f.#code as i64)).collect()
+                        fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, ::core::option::Option<i64>)> {
+                            #failed
                         }
                     }
                 }
@@ -1159,50 +1167,67 @@ impl Gen<'_> {
         };
         let paged = match &e.page {
             Some(p) => {
-                let req_f = e
-                    .request
-                    .iter()
-                    .find(|f| f.wire == p.cursor)
-                    .expect("checked");
-                let resp_f = e
-                    .response
-                    .iter()
-                    .find(|f| f.wire == p.cursor)
-                    .expect("checked");
-                let items_f = e
-                    .response
-                    .iter()
-                    .find(|f| f.wire == p.items)
-                    .expect("checked");
-                let (rc, pc, items) = (
-                    ident(&req_f.rust),
-                    ident(&resp_f.rust),
-                    ident(&items_f.rust),
-                );
+                let field = |list: &[Field], w: &str| {
+                    list.iter().find(|f| f.wire == w).expect("checked").clone()
+                };
+                let items_f = field(&e.response, &p.items);
+                let items = ident(&items_f.rust);
                 let Ty::Array(inner) = &items_f.ty else {
                     unreachable!("checked: items is an array")
                 };
                 let item_ty = self.ty(inner, 2);
-                let (_, resp_optional) = self.storage(resp_f, 2, true);
-                let cursor_ty = self.ty(&resp_f.ty, 2);
-                let next = if resp_optional {
-                    quote!(response.#pc.clone().filter(|c| *c != <#cursor_ty as ::core::default::Default>::default()))
-                } else {
-                    quote!((response.#pc != <#cursor_ty as ::core::default::Default>::default()).then(|| response.#pc.clone()))
-                };
-                let d = doc_attrs(&format!(
-                    "Pages follow `{}` until the last page; the items are `{}`.",
-                    p.cursor, p.items
-                ));
+                let done = p.done.as_ref().map(|d| {
+                    let f = field(&e.response, d);
+                    let n = ident(&f.rust);
+                    let (_, optional) = self.storage(&f, 2, true);
+                    let test = match (f.ty == Ty::Bool01, optional) {
+                        (true, true) => quote!(response.#n == ::core::option::Option::Some(true)),
+                        (true, false) => quote!(response.#n),
+                        (false, true) => quote!(response.#n.is_some_and(|v| v != 0)),
+                        (false, false) => quote!(response.#n != 0),
+                    };
+                    quote!(if #test { return ::core::option::Option::None; })
+                });
+                let steps = p.cursors.iter().enumerate().map(|(i, (q, r))| {
+                    let (qf, rf) = (field(&e.request, q), field(&e.response, r));
+                    let (qn, rn) = (ident(&qf.rust), ident(&rf.rust));
+                    let cursor_ty = self.ty(&rf.ty, 2);
+                    let (_, r_opt) = self.storage(&rf, 2, true);
+                    let (_, q_opt) = self.storage(&qf, 2, false);
+                    let value = if r_opt { quote!(response.#rn.clone()?) } else { quote!(response.#rn.clone()) };
+                    let end = if i == 0 && p.done.is_none() {
+                        quote!(if value == <#cursor_ty as ::core::default::Default>::default() { return ::core::option::Option::None; })
+                    } else {
+                        quote!()
+                    };
+                    let store = if q_opt { quote!(::core::option::Option::Some(value)) } else { quote!(value) };
+                    quote! {
+                        let value = #value;
+                        #end
+                        next.#qn = #store;
+                    }
+                });
+                let offset = p.offset.as_ref().map(|o| {
+                    let n = ident(&field(&e.request, o).rust);
+                    quote! {
+                        if response.#items.is_empty() {
+                            return ::core::option::Option::None;
+                        }
+                        next.#n = ::core::option::Option::Some(self.#n.unwrap_or(0) + response.#items.len() as u32);
+                    }
+                });
+                let d = doc_attrs(&format!("Pages end with the last page, an empty page, or a page that would repeat its request; items are `{}`.", p.items));
                 quote! {
                     #d
                     impl #krate::Paged for Request {
                         type Item = #item_ty;
                         fn next_page(&self, response: &Response) -> ::core::option::Option<Self> {
-                            let cursor = #next?;
+                            #done
                             let mut next = self.clone();
-                            next.#rc = ::core::option::Option::Some(cursor);
-                            ::core::option::Option::Some(next)
+                            #(#steps)*
+                            #offset
+                            // A page that would repeat its request (no progress) ends it.
+                            (next != *self).then_some(next)
                         }
                         fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
                             response.#items
@@ -1213,25 +1238,55 @@ impl Gen<'_> {
             None => quote!(),
         };
         let chunk = match &e.chunk {
-            Some(w) => {
-                let f = e.request.iter().find(|f| &f.wire == w).expect("checked");
+            Some(c) => {
+                let f = e
+                    .request
+                    .iter()
+                    .find(|f| f.wire == c.field)
+                    .expect("checked");
                 let n = ident(&f.rust);
+                let Ty::Array(inner) = &f.ty else {
+                    unreachable!("checked: an array")
+                };
+                let item_ty = self.ty(inner, 2);
                 let max = proc_macro2::Literal::usize_unsuffixed(
                     f.limits.max_items.expect("checked") as usize,
                 );
+                let key = match (&c.key, &**inner) {
+                    (Some(k), Ty::Named(s)) => {
+                        let Some(TypeDef::Struct(elem)) = self.spec.type_def(s) else {
+                            unreachable!("checked: a struct")
+                        };
+                        let kn = ident(
+                            &elem
+                                .fields
+                                .iter()
+                                .find(|f| &f.wire == k)
+                                .expect("checked")
+                                .rust,
+                        );
+                        quote!(&item.#kn)
+                    }
+                    _ => quote!(item),
+                };
                 let d = doc_attrs(&format!(
-                    "`{w}` may be split into calls of at most {} items.",
+                    "`{}` may be split into calls of at most {} items.",
+                    c.field,
                     f.limits.max_items.unwrap_or(0)
                 ));
                 quote! {
                     #d
                     impl #krate::Chunk for Request {
+                        type Item = #item_ty;
                         const MAX_ITEMS: usize = #max;
-                        fn items(&self) -> &[::std::string::String] {
+                        fn items(&self) -> &[Self::Item] {
                             &self.#n
                         }
-                        fn set_items(&mut self, items: ::std::vec::Vec<::std::string::String>) {
+                        fn set_items(&mut self, items: ::std::vec::Vec<Self::Item>) {
                             self.#n = items;
+                        }
+                        fn item_key(item: &Self::Item) -> &str {
+                            #key
                         }
                     }
                 }

@@ -987,66 +987,85 @@ impl Lowering {
             let at = p.span().start;
             let p = p.get_ref();
             let list = response.iter().find(|f| f.wire == p.list);
-            let elem = match list.map(|f| &f.ty) {
-                Some(Ty::Array(inner)) => match &**inner {
-                    Ty::Named(n) => match self.spec.type_def(n) {
-                        Some(TypeDef::Struct(s)) => Some(s.clone()),
-                        _ => None,
-                    },
-                    _ => None,
-                },
-                _ => None,
-            };
-            let Some(elem) = elem else {
-                self.cx.error(src, at, Some(&entry), Some(&p.list), "`partial_failure.list` must name a response field whose type is an array of a struct");
-                return None;
-            };
-            let item_ok = elem.fields.iter().any(|f| f.wire == p.item && f.ty == Ty::String && f.required);
-            let code_ok = elem.fields.iter().any(|f| f.wire == p.code && f.ty.is_integer() && f.required);
-            if !item_ok || !code_ok {
-                self.cx.error(src, at, Some(&entry), Some(&p.list), format!("`partial_failure`: struct `{}` needs a required string field `{}` and a required integer field `{}`", elem.name, p.item, p.code));
-                return None;
+            match (list.map(|f| &f.ty), &p.item, &p.code) {
+                (Some(Ty::Array(inner)), None, None) if **inner == Ty::String => {
+                    return Some(PartialFailure { list: p.list.clone(), entry: None });
+                }
+                (Some(Ty::Array(inner)), Some(item), Some(code)) => {
+                    if let Ty::Named(n) = &**inner {
+                        if let Some(TypeDef::Struct(elem)) = self.spec.type_def(n) {
+                            let item_ok = elem.fields.iter().any(|f| &f.wire == item && f.ty == Ty::String && f.required);
+                            let code_ok = elem.fields.iter().any(|f| &f.wire == code && f.ty.is_integer() && f.required);
+                            if item_ok && code_ok {
+                                return Some(PartialFailure { list: p.list.clone(), entry: Some((elem.name.clone(), item.clone(), code.clone())) });
+                            }
+                        }
+                    }
+                }
+                _ => {}
             }
-            Some(PartialFailure { list: p.list.clone(), struct_name: elem.name.clone(), item: p.item.clone(), code: p.code.clone() })
+            self.cx.error(src, at, Some(&entry), Some(&p.list), "`partial_failure`: `list` must be a response `[string]`, or an array of structs with `item` (a required string field) and `code` (a required integer field)");
+            None
         });
         let page = e.page.as_ref().and_then(|p| {
             let at = p.span().start;
             let p = p.get_ref();
-            let req = request.iter().find(|f| f.wire == p.cursor);
-            let resp = response.iter().find(|f| f.wire == p.cursor);
-            let items = response.iter().find(|f| f.wire == p.items);
+            let mut bad = |msg: String| {
+                self.cx.error(src, at, Some(&entry), Some(&p.items), msg);
+                None
+            };
+            let pairs: Vec<(String, String)> = match (&p.cursor, &p.cursors, &p.offset) {
+                (Some(c), None, None) => vec![(c.clone(), c.clone())],
+                (None, Some(cs), None) if cs.iter().all(|c| c.len() == 2) && !cs.is_empty() => cs.iter().map(|c| (c[0].clone(), c[1].clone())).collect(),
+                (None, None, Some(_)) => Vec::new(),
+                _ => return bad("`page` needs exactly one of `cursor`, `cursors` (pairs of [request, response] fields) or `offset`".into()),
+            };
             let cursor_ok = |f: &Field| f.ty == Ty::String || f.ty.is_integer();
-            match (req, resp, items) {
-                (Some(q), Some(r), Some(i)) if !q.required && cursor_ok(q) && q.ty == r.ty && matches!(i.ty, Ty::Array(_)) => {
-                    Some(Page { cursor: p.cursor.clone(), items: p.items.clone() })
-                }
-                _ => {
-                    self.cx.error(src, at, Some(&entry), Some(&p.cursor), "`page.cursor` must be an optional integer or string request field and a response field of the same type, and `page.items` a response array");
-                    None
+            for (q, r) in &pairs {
+                let req = request.iter().find(|f| &f.wire == q);
+                let resp = response.iter().find(|f| &f.wire == r);
+                match (req, resp) {
+                    (Some(q), Some(r)) if cursor_ok(q) && q.ty == r.ty => {}
+                    _ => return bad(format!("page cursor `{q}` <- `{r}`: both must exist, as integers or strings of the same type")),
                 }
             }
+            if let Some(o) = &p.offset {
+                if !request.iter().any(|f| &f.wire == o && f.ty == Ty::U32 && !f.required) {
+                    return bad(format!("`page.offset` `{o}` must be an optional u32 request field"));
+                }
+            }
+            if !response.iter().any(|f| f.wire == p.items && matches!(f.ty, Ty::Array(_))) {
+                return bad(format!("`page.items` `{}` must be a response array", p.items));
+            }
+            if let Some(d) = &p.done {
+                if !response.iter().any(|f| &f.wire == d && (f.ty.is_integer() || f.ty == Ty::Bool01)) {
+                    return bad(format!("`page.done` `{d}` must be an integer or bool01 response field"));
+                }
+            }
+            Some(Page { cursors: pairs, offset: p.offset.clone(), items: p.items.clone(), done: p.done.clone() })
         });
-        let chunk =
-            e.chunk
-                .as_ref()
-                .and_then(|c| match request.iter().find(|f| &f.wire == c.get_ref()) {
-                    Some(f)
-                        if f.ty == Ty::Array(Box::new(Ty::String))
-                            && f.limits.max_items.is_some() =>
-                    {
-                        Some(f.wire.clone())
-                    }
-                    _ => {
-                        self.cx.error(
-                            src,
-                            c.span().start,
-                            Some(&entry),
-                            Some(c.get_ref()),
-                            "`chunk` must name a `[string]` request field with `max_items`",
-                        );
-                        None
-                    }
-                });
+        let chunk = e.chunk.as_ref().and_then(|c| {
+            let at = c.span().start;
+            let (field, key) = match c.get_ref() {
+                RawChunk::Field(f) => (f.clone(), None),
+                RawChunk::Keyed { field, key } => (field.clone(), Some(key.clone())),
+            };
+            let f = request.iter().find(|f| f.wire == field);
+            let ok = match (f.map(|f| (&f.ty, f.limits.max_items.is_some())), &key) {
+                (Some((Ty::Array(inner), true)), None) => **inner == Ty::String,
+                (Some((Ty::Array(inner), true)), Some(k)) => match &**inner {
+                    Ty::Named(n) => matches!(self.spec.type_def(n), Some(TypeDef::Struct(s)) if s.fields.iter().any(|f| &f.wire == k && f.ty == Ty::String && f.required)),
+                    _ => false,
+                },
+                _ => false,
+            };
+            if ok {
+                Some(ChunkSpec { field, key })
+            } else {
+                self.cx.error(src, at, Some(&entry), Some(&field), "`chunk` must name a request array with `max_items`: of strings, or of structs with `key` naming a required string field");
+                None
+            }
+        });
         let mut conflicts = Vec::new();
         for c in &e.conflicts {
             let cr = c.get_ref();

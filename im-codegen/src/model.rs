@@ -354,11 +354,25 @@ pub struct EndpointError {
     pub doc: String,
 }
 
-/// Cursor paging: wire names of the cursor (request and response) and the items.
+/// Paging, by wire names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
-    pub cursor: String,
+    /// `(request field, response field)` pairs copied from each page to the next request.
+    pub cursors: Vec<(String, String)>,
+    /// A request offset advanced by the number of items received.
+    pub offset: Option<String>,
+    /// The response array.
     pub items: String,
+    /// A response flag that is non-zero on the last page.
+    pub done: Option<String>,
+}
+
+/// A request list that may be split across calls, by wire names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunkSpec {
+    pub field: String,
+    /// For a list of structs: the string field naming each item.
+    pub key: Option<String>,
 }
 
 /// Where a response lists the items that failed.
@@ -366,10 +380,9 @@ pub struct Page {
 pub struct PartialFailure {
     /// Wire name of the response array.
     pub list: String,
-    /// The failure struct's type name and the wire names of its item and code fields.
-    pub struct_name: String,
-    pub item: String,
-    pub code: String,
+    /// For a list of structs: the struct's name and the wire names of its
+    /// item and code fields. `None` for a plain list of item names.
+    pub entry: Option<(String, String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -392,8 +405,8 @@ pub struct Endpoint {
     pub errors: Vec<EndpointError>,
     /// The response array listing per-item failures.
     pub partial_failure: Option<PartialFailure>,
-    /// Wire name of a `[string]` request field that may be split across calls.
-    pub chunk: Option<String>,
+    /// A request list that may be split across calls.
+    pub chunk: Option<ChunkSpec>,
     /// Cursor paging.
     pub page: Option<Page>,
     pub conflicts: Vec<Conflict>,

@@ -35,8 +35,8 @@ pub struct RawEndpoint {
     #[serde(default)]
     pub errors: Vec<Spanned<RawErrorRef>>,
     pub partial_failure: Option<Spanned<RawPartialFailure>>,
-    /// A `[string]` request field that may be split across several calls.
-    pub chunk: Option<Spanned<String>>,
+    /// A request list that may be split across several calls.
+    pub chunk: Option<Spanned<RawChunk>>,
     /// Cursor paging: `{ cursor = "Next", items = "GroupIdList" }`.
     pub page: Option<Spanned<RawPage>>,
     #[serde(default)]
@@ -85,25 +85,45 @@ pub struct RawErrorDetail {
     pub doc: Option<String>,
 }
 
-/// `page = { cursor = "Next", items = "GroupIdList" }`: the cursor field is in
-/// both the request and the response; the last page has 0, "" or none.
+/// Paging. One of:
+/// - `cursor = "Next"`: the same field in request and response;
+/// - `cursors = [["MaxTime", "LastMsgTime"], ["LastMsgKey", "LastMsgKey"]]`:
+///   request fields set from response fields;
+/// - `offset = "Offset"`: the next offset is this one plus the items received.
+///
+/// `items` names the response array; `done` an optional response flag that is
+/// non-zero on the last page. Without `done`, a zero/empty first cursor or an
+/// empty page ends it.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPage {
-    pub cursor: String,
+    pub cursor: Option<String>,
+    pub cursors: Option<Vec<Vec<String>>>,
+    pub offset: Option<String>,
     pub items: String,
+    pub done: Option<String>,
 }
 
-/// `partial_failure = { list = "ErrorList", item = "To_Account", code = "ErrorCode" }`.
+/// `chunk = "To_Account"` (a `[string]`) or `chunk = { field = "DeleteItem", key = "UserID" }`
+/// (an array of structs, each named by a string field).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawChunk {
+    Field(String),
+    Keyed { field: String, key: String },
+}
+
+/// `partial_failure = { list = "ErrorList", item = "To_Account", code = "ErrorCode" }`,
+/// or `{ list = "FailAccounts" }` for a plain list of failed item names.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawPartialFailure {
     /// The response array listing failed items.
     pub list: String,
     /// The string field of each failure naming the item.
-    pub item: String,
+    pub item: Option<String>,
     /// The integer field of each failure holding its code.
-    pub code: String,
+    pub code: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -171,11 +171,10 @@ fn the_real_specs_load_clean() {
         .partial_failure
         .as_ref()
         .expect("ErrorList is the partial failure list");
-    assert_eq!(
-        (pf.list.as_str(), pf.item.as_str(), pf.code.as_str()),
-        ("ErrorList", "To_Account", "ErrorCode")
-    );
-    assert_eq!(batch.chunk.as_deref(), Some("To_Account"));
+        assert_eq!(pf.list, "ErrorList");
+    assert_eq!(pf.entry, Some(("AccountError".to_owned(), "To_Account".to_owned(), "ErrorCode".to_owned())));
+    let chunk = batch.chunk.as_ref().expect("To_Account is chunked");
+    assert_eq!((chunk.field.as_str(), chunk.key.as_deref()), ("To_Account", None));
     let to = batch
         .request
         .iter()

@@ -218,3 +218,123 @@ fn the_coverage_table_is_current() {
     }
     assert_eq!(&readme[a..b], generated, "specs/README.md's coverage table is stale: run UPDATE_COVERAGE=1 cargo test -p im-tests --test surface");
 }
+
+mod generated_pagers {
+    use im_api::api::{admin_getroammsg, friend_get, get_group_member_info, get_list};
+    use im_api::Paged;
+    use serde_json::json;
+
+    fn resp<T: serde::de::DeserializeOwned>(v: serde_json::Value) -> T {
+        serde_json::from_value(v).expect("response decodes")
+    }
+
+    #[test]
+    fn cursor_pairs_and_done_flags() {
+        let first = friend_get::Request::new("alice", 0);
+        let next = first
+            .next_page(&resp(
+                json!({"UserDataItem": [{}], "CompleteFlag": 0, "NextStartIndex": 100}),
+            ))
+            .unwrap();
+        assert_eq!(next.start_index, 100);
+        assert!(
+            next.next_page(&resp(json!({"CompleteFlag": 1, "NextStartIndex": 200})))
+                .is_none(),
+            "done flag"
+        );
+        assert!(
+            next.next_page(&resp(json!({"CompleteFlag": 0, "NextStartIndex": 100})))
+                .is_none(),
+            "no progress ends it"
+        );
+
+        let roam = admin_getroammsg::Request::new("a", "b", 100, 0, 2_000_000_000);
+        let next = roam.next_page(&resp(json!({"Complete": 0, "LastMsgTime": 1_700_000_000, "LastMsgKey": "k1", "MsgList": []}))).unwrap();
+        assert_eq!(
+            (next.max_time, next.last_msg_key.as_deref()),
+            (1_700_000_000, Some("k1"))
+        );
+        assert!(roam.next_page(&resp(json!({"Complete": 1}))).is_none());
+
+        let sessions = get_list::Request::new("a", 0, 0, 0, 0, 0);
+        let next = sessions
+            .next_page(&resp(json!({"CompleteFlag": 0, "TimeStamp": 9, "StartIndex": 1, "TopTimeStamp": 8, "TopStartIndex": 2})))
+            .unwrap();
+        assert_eq!(
+            (
+                next.time_stamp,
+                next.start_index,
+                next.top_time_stamp,
+                next.top_start_index
+            ),
+            (9, 1, 8, 2)
+        );
+    }
+
+    #[test]
+    fn offsets_advance_by_the_items_received() {
+        let first = get_group_member_info::Request::new("@TGS#1").limit(2);
+        let next = first
+            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{}, {}]})))
+            .unwrap();
+        assert_eq!(next.offset, Some(2));
+        let next = next
+            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{}, {}]})))
+            .unwrap();
+        assert_eq!(next.offset, Some(4));
+        assert!(next
+            .next_page(&resp(json!({"MemberNum": 5, "MemberList": []})))
+            .is_none());
+        let items = <get_group_member_info::Request as Paged>::into_items(resp(
+            json!({"MemberList": [{"Member_Account": "x"}]}),
+        ));
+        assert_eq!(items.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn list_capped_endpoints_are_chunked_with_every_failure_reported() {
+    use im_api::api::{account_check, multiaccount_import};
+    use im_api::types::CheckItem;
+    let emu = emulator().await;
+    let client = emu.client_builder().no_rate_limit().build().unwrap();
+    let items: Vec<CheckItem> = (0..250).map(|i| CheckItem::new(format!("u{i}"))).collect();
+    let report = client
+        .send_chunked(account_check::Request::new(Vec::<CheckItem>::new()), items)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.requests, report.delivered),
+        (3, 250),
+        "at most 100 per call"
+    );
+    assert_eq!(
+        emu.stats().by_path["/v4/im_open_login_svc/account_check"],
+        3
+    );
+
+    // A plain failure list (FailAccounts) is reported item by item.
+    let server = im_tests::TestServer::start(im_tests::ok(
+        serde_json::json!({"FailAccounts": ["u3", "u150"]}),
+    ))
+    .await;
+    let report = server
+        .client()
+        .send_chunked(
+            multiaccount_import::Request::new(),
+            (0..200).map(|i| format!("u{i}")),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(report.requests, 2);
+    let failed: Vec<&str> = report.failed.iter().map(|f| f.item.as_str()).collect();
+    assert_eq!(
+        failed,
+        ["u3", "u150"],
+        "each failure once, in the call that carried it"
+    );
+    assert!(report.failed.iter().all(|f| f.code.is_none()));
+    assert_eq!(report.delivered + report.failed.len(), report.items);
+}
