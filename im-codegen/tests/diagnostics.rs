@@ -171,10 +171,20 @@ fn the_real_specs_load_clean() {
         .partial_failure
         .as_ref()
         .expect("ErrorList is the partial failure list");
-        assert_eq!(pf.list, "ErrorList");
-    assert_eq!(pf.entry, Some(("AccountError".to_owned(), "To_Account".to_owned(), "ErrorCode".to_owned())));
+    assert_eq!(pf.list, "ErrorList");
+    assert_eq!(
+        pf.entry,
+        Some((
+            "AccountError".to_owned(),
+            "To_Account".to_owned(),
+            "ErrorCode".to_owned()
+        ))
+    );
     let chunk = batch.chunk.as_ref().expect("To_Account is chunked");
-    assert_eq!((chunk.field.as_str(), chunk.key.as_deref()), ("To_Account", None));
+    assert_eq!(
+        (chunk.field.as_str(), chunk.key.as_deref()),
+        ("To_Account", None)
+    );
     let to = batch
         .request
         .iter()
