@@ -147,6 +147,19 @@ impl Validator {
         self.path.pop();
     }
 
+    /// A list holding `count` elements tagged `tag`, where one is the most.
+    pub fn at_most_one(&mut self, key: &'static str, count: usize, tag: &'static str) {
+        if count > 1 {
+            self.push(
+                key,
+                Problem::Repeated {
+                    tag,
+                    actual: count as u64,
+                },
+            );
+        }
+    }
+
     pub fn conflict(&mut self, a: &'static str, b: &'static str, rule: &'static str) {
         self.push(b, Problem::Conflict { with: a, rule });
     }
@@ -214,6 +227,11 @@ pub enum Problem {
         with: &'static str,
         rule: &'static str,
     },
+    /// An element type that may appear once appears `actual` times.
+    Repeated {
+        tag: &'static str,
+        actual: u64,
+    },
 }
 
 impl fmt::Display for Problem {
@@ -238,6 +256,9 @@ impl fmt::Display for Problem {
                 write!(f, "{actual} bytes of JSON, at most {max_bytes} allowed")
             }
             Self::Conflict { with, rule } => write!(f, "not allowed together with {with} ({rule})"),
+            Self::Repeated { tag, actual } => {
+                write!(f, "{actual} {tag} elements, at most one allowed")
+            }
         }
     }
 }

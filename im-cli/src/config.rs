@@ -78,6 +78,10 @@ impl Globals {
         pick(&self.secret_key, "IM_SECRET_KEY").map(|g| g.value)
     }
 
+    pub fn identifier(&self) -> Option<String> {
+        pick(&self.identifier, "IM_IDENTIFIER").map(|g| g.value)
+    }
+
     /// Whether any way of reaching a server was given.
     pub fn has_target(&self) -> bool {
         pick(&self.region, "IM_REGION").is_some() || pick(&self.base_url, "IM_BASE_URL").is_some()

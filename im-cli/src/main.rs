@@ -174,11 +174,7 @@ async fn emulator(g: &Globals, listen: SocketAddr) -> Exit {
     if let Some(key) = g.secret_key() {
         b = b.secret_key(key);
     }
-    if let Some(id) = g
-        .identifier
-        .clone()
-        .or_else(|| std::env::var("IM_IDENTIFIER").ok())
-    {
+    if let Some(id) = g.identifier() {
         b = b.admin(id);
     }
     let emu = match b.start().await {

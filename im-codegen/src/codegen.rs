@@ -597,10 +597,15 @@ impl Gen<'_> {
                             let (ne, lo, hi) = (l.non_empty, opt(l.min_items), opt(l.max_items));
                             body.push(quote!(v.items(#w, value.len(), #ne, #lo, #hi);));
                         }
-                        if nested {
+                                                if nested {
                             body.push(quote!(v.each(#w, value);));
                         }
-                        let _ = inner;
+                        if let Some(TypeDef::Union(u)) = inner.named().and_then(|n| self.spec.type_def(n)) {
+                            for name in &u.at_most_one {
+                                let tag = &u.variants.iter().find(|v| &v.name == name).expect("checked").wire;
+                                body.push(quote!(v.at_most_one(#w, value.iter().filter(|e| e.tag() == #tag).count(), #tag);));
+                            }
+                        }
                     }
                     Ty::Named(_) if nested => body.push(quote!(v.nested(#w, value);)),
                     _ => {}

@@ -370,7 +370,21 @@ impl Lowering {
                 });
             }
             let directions = self.directions(src, &entry, &u.derive);
+            let mut at_most_one = Vec::new();
+            for tag in &u.at_most_one {
+                match variants.iter().find(|v| &v.wire == tag.get_ref()) {
+                    Some(v) => at_most_one.push(v.name.clone()),
+                    None => self.cx.error(
+                        src,
+                        tag.span().start,
+                        Some(&entry),
+                        Some(tag.get_ref()),
+                        "`at_most_one` names no variant tag",
+                    ),
+                }
+            }
             self.spec.types.push(TypeDef::Union(UnionDef {
+                at_most_one,
                 name: u.name.get_ref().clone(),
                 doc: doc_of(&u.doc),
                 tag: u.tag.get_ref().clone(),

@@ -141,6 +141,8 @@ pub struct UnionDef {
     pub tag: String,
     pub content: String,
     pub variants: Vec<UnionVariant>,
+    /// Variant names that may appear at most once in a list of this union.
+    pub at_most_one: Vec<String>,
     pub directions: Directions,
     pub external: bool,
 }

@@ -211,6 +211,10 @@ pub struct RawUnion {
     pub content: Spanned<String>,
     pub derive: Option<Vec<Spanned<String>>>,
     pub variants: Vec<Spanned<RawVariant>>,
+    /// Tags that may appear at most once in a list of this union (a message
+    /// holds at most one `TIMCustomElem`).
+    #[serde(default)]
+    pub at_most_one: Vec<Spanned<String>>,
 }
 
 #[derive(Debug, Deserialize)]

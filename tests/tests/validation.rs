@@ -155,3 +155,38 @@ fn got_body_for_size() -> Vec<MsgElement> {
         ImageElem::new("i", [ImageInfo::new(4, 1, 1, "x")]).into(),
     ]
 }
+
+#[tokio::test]
+async fn a_message_holds_at_most_one_custom_element() {
+    let server = TestServer::start(ok(serde_json::json!({}))).await;
+    let client = server.client();
+    let body = [
+        MsgElement::custom("{\"a\":1}"),
+        MsgElement::text("x"),
+        MsgElement::custom("{\"b\":2}"),
+    ];
+    let got = problems(
+        client
+            .send_group_msg(send_group_msg::Request::new("g", body))
+            .await
+            .unwrap_err(),
+    );
+    assert_eq!(
+        got,
+        vec![(
+            "MsgBody".to_owned(),
+            Problem::Repeated {
+                tag: "TIMCustomElem",
+                actual: 2
+            }
+        )]
+    );
+    assert!(server.requests().is_empty());
+    client
+        .send_group_msg(send_group_msg::Request::new(
+            "g",
+            [MsgElement::custom("{}"), MsgElement::text("fine")],
+        ))
+        .await
+        .unwrap();
+}
