@@ -2,7 +2,7 @@
 //! and uses fully qualified paths so user code cannot shadow anything.
 
 use proc_macro2::{Ident, Span, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 use crate::model::*;
 use crate::names;
@@ -425,15 +425,11 @@ impl Gen<'_> {
             return item;
         }
         // constructor
-        let mut generics = Vec::new();
         let params = ctor
             .iter()
             .map(|f| {
                 let n = ident(&f.rust);
-                let (p, g) = self.param(f, depth);
-                if let Some(g) = g {
-                    generics.push(g);
-                }
+                let p = self.param(f, depth);
                 quote!(#n: #p)
             })
             .collect::<Vec<_>>();
@@ -480,15 +476,9 @@ impl Gen<'_> {
         } else {
             quote!()
         };
-        let gens = if generics.is_empty() {
-            quote!()
-        } else {
-            quote!(<#(#generics),*>)
-        };
         let setters = fields.iter().filter(|f| !f.in_constructor()).map(|f| {
             let n = ident(&f.rust);
-            let (p, g) = self.param(f, depth);
-            let gens = g.map(|g| quote!(<#g>)).unwrap_or_default();
+            let p = self.param(f, depth);
             let conv = self.convert(f, quote!(value));
             let store = if matches!(f.ty, Ty::Array(_)) && !f.fill_random {
                 quote!(self.#n = #conv;)
@@ -499,7 +489,7 @@ impl Gen<'_> {
             quote! {
                 #sd
                 #[must_use]
-                pub fn #n #gens(mut self, value: #p) -> Self { #store self }
+                                pub fn #n(mut self, value: #p) -> Self { #store self }
             }
         });
         quote! {
@@ -508,7 +498,7 @@ impl Gen<'_> {
                 #ctor_doc
                 #allow
                 #[must_use]
-                pub fn new #gens(#(#params),*) -> Self {
+                                pub fn new(#(#params),*) -> Self {
                     Self { #(#inits)* #extra_init }
                 }
                 #(#setters)* #extra_setter
@@ -517,22 +507,18 @@ impl Gen<'_> {
     }
 
     /// A setter/constructor parameter type, and the generic it needs.
-    fn param(&self, f: &Field, depth: usize) -> (TokenStream, Option<TokenStream>) {
-        let g = format_ident!("T{}", names::upper_camel(&f.rust));
+    /// A setter/constructor parameter type.
+    fn param(&self, f: &Field, depth: usize) -> TokenStream {
         match &f.ty {
-            Ty::String => (
-                quote!(impl ::core::convert::Into<::std::string::String>),
-                None,
-            ),
+            Ty::String => quote!(impl ::core::convert::Into<::std::string::String>),
             Ty::Array(inner) => {
                 let item = match **inner {
                     Ty::String => quote!(impl ::core::convert::Into<::std::string::String>),
                     _ => self.ty(inner, depth),
                 };
-                let _ = &g;
-                (quote!(impl ::core::iter::IntoIterator<Item = #item>), None)
+                quote!(impl ::core::iter::IntoIterator<Item = #item>)
             }
-            other => (self.ty(other, depth), None),
+            other => self.ty(other, depth),
         }
     }
 
@@ -557,7 +543,6 @@ impl Gen<'_> {
         if response {
             return quote!();
         }
-        let krate = self.krate;
         let checks = fields
             .iter()
             .filter_map(|f| {
@@ -641,7 +626,6 @@ impl Gen<'_> {
             let d = &c.doc;
             quote!(if #xa && #xb { v.conflict(#a, #b, #d); })
         });
-        let _ = krate;
         quote!(#(#checks)* #(#conflicts)*)
     }
 
@@ -774,7 +758,6 @@ impl Gen<'_> {
     }
 
     fn enum_def(&self, e: &EnumDef) -> TokenStream {
-        let krate = self.krate;
         let name = ident(&e.name);
         let doc = doc_attrs(&format!(
             "{}\n\nUnknown values decode into `Unknown` and encode back unchanged.",
@@ -807,7 +790,6 @@ impl Gen<'_> {
             let w = &v.wire;
             quote!(#w => Self::#n,)
         });
-        let _ = krate;
         quote! {
             #doc
             #derives

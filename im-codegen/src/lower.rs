@@ -48,7 +48,7 @@ pub fn load_partial(sources: &[Source], builtin: &[Source]) -> (Spec, Diagnostic
         spec: Spec::default(),
     };
     // Pass 1: names of declared types and the error catalogue.
-    let mut type_names: BTreeMap<String, ()> = BTreeMap::new();
+    let mut type_names: BTreeMap<String, Kind> = BTreeMap::new();
     for (src, raw, external) in &parsed {
         lw.collect_type_names(src, raw, &mut type_names);
         lw.collect_errors(src, raw, *external);
@@ -86,15 +86,15 @@ impl Lowering {
         &mut self,
         src: &Source,
         raw: &RawFile,
-        names_seen: &mut BTreeMap<String, ()>,
+        names_seen: &mut BTreeMap<String, Kind>,
     ) {
         let all = raw
             .structs
             .iter()
-            .map(|s| &s.get_ref().name)
-            .chain(raw.enums.iter().map(|e| &e.get_ref().name))
-            .chain(raw.unions.iter().map(|u| &u.get_ref().name));
-        for name in all {
+            .map(|s| (&s.get_ref().name, Kind::Struct))
+            .chain(raw.enums.iter().map(|e| (&e.get_ref().name, Kind::Other)))
+            .chain(raw.unions.iter().map(|u| (&u.get_ref().name, Kind::Other)));
+        for (name, kind) in all {
             let n = name.get_ref();
             if !names::is_upper_camel(n) {
                 self.cx.error(
@@ -117,7 +117,7 @@ impl Lowering {
                     None,
                     "this name is reserved",
                 );
-            } else if names_seen.insert(n.clone(), ()).is_some() {
+            } else if names_seen.insert(n.clone(), kind).is_some() {
                 self.cx.error(
                     src,
                     name.span().start,
@@ -229,7 +229,7 @@ impl Lowering {
         src: &Source,
         raw: &RawFile,
         external: bool,
-        known: &BTreeMap<String, ()>,
+        known: &BTreeMap<String, Kind>,
     ) {
         for s in &raw.structs {
             let s = s.get_ref();
@@ -351,8 +351,7 @@ impl Lowering {
                     );
                     continue;
                 }
-                let is_struct = raw_struct_exists(ty, known);
-                if !is_struct {
+                if known.get(ty) != Some(&Kind::Struct) {
                     self.cx.error(
                         src,
                         v.ty.span().start,
@@ -424,7 +423,7 @@ impl Lowering {
         src: &Source,
         entry: &str,
         raw: &[Spanned<RawField>],
-        known: &BTreeMap<String, ()>,
+        known: &BTreeMap<String, Kind>,
         request_side: bool,
         allow_codes: bool,
     ) -> Vec<Field> {
@@ -897,11 +896,20 @@ impl Lowering {
                 doc,
             });
         }
-        let known: BTreeMap<String, ()> = self
+        let known: BTreeMap<String, Kind> = self
             .spec
             .types
             .iter()
-            .map(|t| (t.name().to_owned(), ()))
+            .map(|t| {
+                (
+                    t.name().to_owned(),
+                    if matches!(t, TypeDef::Struct(_)) {
+                        Kind::Struct
+                    } else {
+                        Kind::Other
+                    },
+                )
+            })
             .collect();
         let request = self.lower_fields(src, &entry, &e.request, &known, true, true);
         let response = self.lower_fields(src, &entry, &e.response, &known, false, false);
@@ -1185,8 +1193,11 @@ fn entry_span_start(e: &RawEndpoint) -> usize {
         .map_or(e.service.span().start, |r| r.span().start)
 }
 
-fn raw_struct_exists(name: &str, known: &BTreeMap<String, ()>) -> bool {
-    known.contains_key(name)
+/// What a declared type name stands for (collected before the bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Struct,
+    Other,
 }
 
 /// Mark each local type with the serde directions its uses need: reachable

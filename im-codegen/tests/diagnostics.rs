@@ -195,3 +195,41 @@ fn the_real_specs_load_clean() {
         (Some(1), Some(500))
     );
 }
+
+#[test]
+fn union_variants_must_be_structs_and_at_most_one_must_name_a_tag() {
+    let errs = errors(
+        r#"
+[[enum]]
+name = "Mood"
+values = [{ wire = "Happy" }]
+
+[[struct]]
+name = "Note"
+fields = [{ wire = "Text", type = "string", required = true }]
+
+[[union]]
+name = "Thing"
+tag = "Kind"
+content = "Body"
+at_most_one = ["NOTE", "Nope"]
+variants = [
+  { wire = "NOTE", type = "Note" },
+  { wire = "MOOD", type = "Mood" },
+]
+"#,
+    );
+    assert_eq!(errs.len(), 2, "{errs:#?}");
+    assert!(
+        errs[0].contains(
+            "field `MOOD`: unknown type `Mood`: a union variant must name a declared struct"
+        ),
+        "{}",
+        errs[0]
+    );
+    assert!(
+        errs[1].contains("field `Nope`: `at_most_one` names no variant tag"),
+        "{}",
+        errs[1]
+    );
+}
