@@ -43,7 +43,9 @@ pub fn invalid(msg: impl std::fmt::Display) -> Exit {
     name = "im",
     version,
     about = "Tencent Cloud IM server REST API from the shell",
-    propagate_version = true
+    propagate_version = true,
+    after_help = "Exit codes: 0 success; 1 the server answered a failure (or some accounts of a batch failed); \
+                  2 invalid input, nothing sent; 3 transport failed after retries."
 )]
 struct Cli {
     #[command(flatten)]
