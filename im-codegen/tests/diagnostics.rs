@@ -233,3 +233,25 @@ variants = [
         errs[1]
     );
 }
+
+/// im-api's shared types live in types.toml only: it is what extension crates
+/// resolve names against (`im_codegen::builtin_sources`), so a type declared
+/// in an endpoint file would be invisible to them.
+#[test]
+fn im_api_declares_types_only_in_types_toml() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".toml") || name == "types.toml" {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        for table in ["[[struct]]", "[[enum]]", "[[union]]"] {
+            assert!(
+                !text.lines().any(|l| l.trim() == table),
+                "{name} declares a {table}: move it to types.toml"
+            );
+        }
+    }
+}
