@@ -537,17 +537,7 @@ impl Lowering {
                         "`codes` apply to endpoint request fields only".into(),
                     );
                 } else {
-                    let c = c.get_ref();
-                    codes = FieldCodes {
-                        any: c.any,
-                        ty: c.ty,
-                        missing: c.missing,
-                        min_items: c.min_items,
-                        max_items: c.max_items,
-                        max_bytes: c.max_bytes,
-                        max_json_bytes: c.max_json_bytes,
-                        range: c.range,
-                    };
+                    codes = *c.get_ref();
                 }
             }
             out.push(Field {

@@ -277,11 +277,17 @@ pub struct Field {
     pub codes: FieldCodes,
 }
 
-/// Codes the server answers for problems with one field.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+/// Codes the server answers for problems with one field (read from the
+/// spec's `codes = { ... }` as is).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct FieldCodes {
+    /// Any problem with the field that has no more specific code.
     pub any: Option<i64>,
+    /// Wrong JSON type.
+    #[serde(rename = "type")]
     pub ty: Option<i64>,
+    /// A required field is missing.
     pub missing: Option<i64>,
     pub min_items: Option<i64>,
     pub max_items: Option<i64>,

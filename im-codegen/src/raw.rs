@@ -155,24 +155,7 @@ pub struct RawField {
     pub legacy_max_json_bytes: Option<Spanned<i64>>,
     pub fill: Option<Spanned<String>>,
     /// Codes the server answers when this field is invalid.
-    pub codes: Option<Spanned<RawFieldCodes>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFieldCodes {
-    /// Any problem with the field that has no more specific code.
-    pub any: Option<i64>,
-    /// Wrong JSON type.
-    #[serde(rename = "type")]
-    pub ty: Option<i64>,
-    /// A required field is missing.
-    pub missing: Option<i64>,
-    pub min_items: Option<i64>,
-    pub max_items: Option<i64>,
-    pub max_bytes: Option<i64>,
-    pub max_json_bytes: Option<i64>,
-    pub range: Option<i64>,
+    pub codes: Option<Spanned<crate::model::FieldCodes>>,
 }
 
 #[derive(Debug, Deserialize)]
