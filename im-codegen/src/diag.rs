@@ -1,6 +1,9 @@
 //! Diagnostics: every spec problem with its file, line, column, entry and field.
 
+use std::cell::RefCell;
 use std::fmt;
+
+use toml::Spanned;
 
 /// Where a problem sits: a spec file and a byte range inside it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,26 +104,92 @@ fn floor_char_boundary(s: &str, mut i: usize) -> usize {
     i
 }
 
-/// Collects diagnostics during lowering; the serde_derive `Ctxt` idea.
+/// Collects diagnostics during lowering; the serde_derive `Ctxt` idea. Shared
+/// (`&Ctxt`) so that a scope can report while the spec is being built.
 #[derive(Debug, Default)]
 pub(crate) struct Ctxt {
-    pub(crate) diags: Vec<Diagnostic>,
+    diags: RefCell<Vec<Diagnostic>>,
 }
 
 impl Ctxt {
-    pub(crate) fn error(
-        &mut self,
+    /// A problem at `offset` of `src`, outside any entry (TOML syntax errors).
+    pub(crate) fn error(&self, src: &Source, offset: usize, message: impl Into<String>) {
+        self.push(src, offset, None, None, message.into());
+    }
+
+    /// A reporter for one entry of `src` ("endpoint `openim/sendmsg`").
+    pub(crate) fn scope<'a>(&'a self, src: &'a Source, entry: impl Into<String>) -> Scope<'a> {
+        Scope {
+            cx: self,
+            src,
+            entry: entry.into(),
+            field: None,
+        }
+    }
+
+    /// How many problems were reported so far.
+    pub(crate) fn count(&self) -> usize {
+        self.diags.borrow().len()
+    }
+
+    pub(crate) fn into_diagnostics(self) -> Diagnostics {
+        Diagnostics(self.diags.into_inner())
+    }
+
+    fn push(
+        &self,
         src: &Source,
         offset: usize,
         entry: Option<&str>,
         field: Option<&str>,
-        message: impl Into<String>,
+        message: String,
     ) {
-        self.diags.push(Diagnostic {
+        self.diags.borrow_mut().push(Diagnostic {
             location: src.location(offset),
             entry: entry.map(str::to_owned),
             field: field.map(str::to_owned),
-            message: message.into(),
+            message,
         });
+    }
+}
+
+/// Reports problems of one entry (and optionally one field of it), each
+/// pointing at a spanned value: `scope.error(&e.summary, "must not be empty")`.
+#[derive(Clone)]
+pub(crate) struct Scope<'a> {
+    cx: &'a Ctxt,
+    src: &'a Source,
+    entry: String,
+    field: Option<String>,
+}
+
+impl<'a> Scope<'a> {
+    /// The same entry, narrowed to the field with this wire name.
+    pub(crate) fn field(&self, wire: &str) -> Scope<'a> {
+        Scope {
+            field: Some(wire.to_owned()),
+            ..self.clone()
+        }
+    }
+
+    /// A problem at a spanned value.
+    pub(crate) fn error<T>(&self, at: &Spanned<T>, message: impl Into<String>) {
+        self.error_at(at.span().start, message);
+    }
+
+    /// A problem at a byte offset of the entry's file.
+    pub(crate) fn error_at(&self, offset: usize, message: impl Into<String>) {
+        self.cx.push(
+            self.src,
+            offset,
+            Some(&self.entry),
+            self.field.as_deref(),
+            message.into(),
+        );
+    }
+
+    /// A problem in the field `wire`, at a spanned value.
+    pub(crate) fn field_error<T>(&self, at: &Spanned<T>, wire: &str, message: impl Into<String>) {
+        self.field(wire).error(at, message);
     }
 }

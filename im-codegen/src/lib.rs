@@ -6,6 +6,7 @@
 //! Source(s) --load--> Spec --generate--> TokenStream
 //! ```
 
+mod check;
 mod codegen;
 mod diag;
 mod lower;

@@ -1,0 +1,392 @@
+//! One module per endpoint: `Request`, `Response`, `Error`, `META`, and the
+//! paging, chunking and partial-failure impls the spec asks for.
+
+use proc_macro2::TokenStream;
+use quote::quote;
+
+use super::{doc_attrs, ident, lit_i64, Gen, Shape};
+use crate::model::*;
+
+/// `Some(v)` / `None` tokens for an optional literal.
+fn opt<T>(v: Option<T>, lit: impl Fn(T) -> TokenStream) -> TokenStream {
+    match v {
+        Some(v) => {
+            let v = lit(v);
+            quote!(::core::option::Option::Some(#v))
+        }
+        None => quote!(::core::option::Option::None),
+    }
+}
+
+fn u64_lit(v: u64) -> TokenStream {
+    let v = proc_macro2::Literal::u64_unsuffixed(v);
+    quote!(#v)
+}
+
+fn u32_lit(v: u32) -> TokenStream {
+    let v = proc_macro2::Literal::u32_unsuffixed(v);
+    quote!(#v)
+}
+
+/// The field of `list` with this wire name (checked to exist by the lowering).
+fn field<'f>(list: &'f [Field], wire: &str) -> &'f Field {
+    list.iter().find(|f| f.wire == wire).expect("checked")
+}
+
+impl Gen<'_> {
+    pub(super) fn endpoint_module(&self, e: &Endpoint) -> TokenStream {
+        let krate = self.krate;
+        let m = ident(&e.rust);
+        let req = ident("Request");
+        let resp = ident("Response");
+        let module_doc = doc_attrs(&format!("`{}`: {}", e.path(), e.summary));
+        let req_rec = self.record(
+            &req,
+            &format!("Request body of `{}`.", e.path()),
+            &e.request,
+            Directions {
+                ser: true,
+                de: false,
+            },
+            Shape {
+                depth: 2,
+                response: false,
+                open: e.partial,
+            },
+        );
+        let resp_rec = self.record(&resp, &format!("Response of `{}` (the envelope's `ActionStatus`, `ErrorCode` and `ErrorInfo` are checked by the client).", e.path()), &e.response, Directions { ser: false, de: true }, Shape { depth: 2, response: true, open: e.partial });
+        let val = self.validate_impl(&req, &e.request, &e.conflicts);
+        let example = self.example_impl(&req, &e.request, 2, e.partial);
+        let partial = self.partial_failures_impl(e);
+        let chunk = e.chunk.as_ref().map(|c| self.chunk_impl(e, c));
+        let paged = e.page.as_ref().map(|p| self.paged_impl(e, p));
+        let errors: Vec<_> = e
+            .errors
+            .iter()
+            .map(|x| (x.code, x.name.clone(), x.retry, x.doc.clone()))
+            .collect();
+        let err = self.error_enum(&errors, &ident("Error"), false, &format!("Error codes of `{}`: its documented codes, the shared public codes, and a fallback.", e.path()));
+        let meta = self.meta(e);
+        let field_types = self.field_types_impl(e);
+        let endpoint = self.endpoint_impl(e);
+        quote! {
+            #module_doc
+            pub mod #m {
+                                #req_rec
+                #val
+                #example
+                #resp_rec
+                                #partial
+                #chunk
+                #paged
+                #err
+                /// What this endpoint returns.
+                pub type Result<T = Response> = ::core::result::Result<T, #krate::Error<Error>>;
+                #meta
+                                #field_types
+                #endpoint
+            }
+        }
+    }
+
+    /// `impl Endpoint for Request`: random fills and the rate group.
+    fn endpoint_impl(&self, e: &Endpoint) -> TokenStream {
+        let krate = self.krate;
+        let fills = e
+            .request
+            .iter()
+            .filter(|f| f.fill_random)
+            .map(|f| {
+                let n = ident(&f.rust);
+                quote!(if self.#n.is_none() { self.#n = ::core::option::Option::Some(next()); })
+            })
+            .collect::<Vec<_>>();
+        let next = if fills.is_empty() {
+            quote!(_next)
+        } else {
+            quote!(next)
+        };
+        let rate_group = e.rate.group_key.as_ref().map(|w| {
+            let n = ident(&field(&e.request, w).rust);
+            quote! {
+                fn rate_group(&self) -> ::core::option::Option<&str> {
+                    ::core::option::Option::Some(&self.#n)
+                }
+            }
+        });
+        quote! {
+            impl #krate::Endpoint for Request {
+                type Response = Response;
+                type Error = Error;
+                const META: &'static #krate::EndpointMeta = &META;
+                                    fn fill_random(&mut self, #next: &mut dyn ::core::ops::FnMut() -> u32) {
+                    #(#fills)*
+                }
+                #rate_group
+            }
+        }
+    }
+
+    /// `impl PartialFailures for Response`: the items a response reports failed.
+    fn partial_failures_impl(&self, e: &Endpoint) -> TokenStream {
+        let krate = self.krate;
+        let Some(p) = &e.partial_failure else {
+            return quote!(impl #krate::__private::PartialFailures for Response {});
+        };
+        let n = ident(&field(&e.response, &p.list).rust);
+        let failed = match &p.entry {
+            None => {
+                quote!(self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect())
+            }
+            Some((struct_name, item, code)) => {
+                let Some(TypeDef::Struct(elem)) = self.spec.type_def(struct_name) else {
+                    unreachable!("checked: the failure list holds a struct")
+                };
+                let (item, code) = (
+                    ident(&field(&elem.fields, item).rust),
+                    ident(&field(&elem.fields, code).rust),
+                );
+                quote!(self.#n.iter().map(|f| (f.#item.clone(), ::core::option::Option::Some(f.#code as i64))).collect())
+            }
+        };
+        quote! {
+            impl #krate::__private::PartialFailures for Response {
+                fn partial_failures(&self) -> usize {
+                    self.#n.len()
+                }
+                fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, ::core::option::Option<i64>)> {
+                    #failed
+                }
+            }
+        }
+    }
+
+    /// `impl Paged for Request`: the next page's request from a response.
+    fn paged_impl(&self, e: &Endpoint, p: &Page) -> TokenStream {
+        let krate = self.krate;
+        let items_f = field(&e.response, &p.items);
+        let items = ident(&items_f.rust);
+        let Ty::Array(inner) = &items_f.ty else {
+            unreachable!("checked: items is an array")
+        };
+        let item_ty = self.ty(inner, 2);
+        let done = p.done.as_ref().map(|d| {
+            let f = field(&e.response, d);
+            let n = ident(&f.rust);
+            let (_, optional) = self.storage(f, 2, true);
+            let test = match (f.ty == Ty::Bool01, optional) {
+                (true, true) => quote!(response.#n == ::core::option::Option::Some(true)),
+                (true, false) => quote!(response.#n),
+                (false, true) => quote!(response.#n.is_some_and(|v| v != 0)),
+                (false, false) => quote!(response.#n != 0),
+            };
+            quote!(if #test { return ::core::option::Option::None; })
+        });
+        let steps = p.cursors.iter().enumerate().map(|(i, (q, r))| {
+            let (qf, rf) = (field(&e.request, q), field(&e.response, r));
+            let (qn, rn) = (ident(&qf.rust), ident(&rf.rust));
+            let cursor_ty = self.ty(&rf.ty, 2);
+            let (_, r_opt) = self.storage(rf, 2, true);
+            let (_, q_opt) = self.storage(qf, 2, false);
+            let value = if r_opt { quote!(response.#rn.clone()?) } else { quote!(response.#rn.clone()) };
+            let end = if i == 0 && p.done.is_none() {
+                quote!(if value == <#cursor_ty as ::core::default::Default>::default() { return ::core::option::Option::None; })
+            } else {
+                quote!()
+            };
+            let store = if q_opt { quote!(::core::option::Option::Some(value)) } else { quote!(value) };
+            quote! {
+                let value = #value;
+                #end
+                next.#qn = #store;
+            }
+        });
+        let offset = p.offset.as_ref().map(|o| {
+            let n = ident(&field(&e.request, o).rust);
+            quote! {
+                if response.#items.is_empty() {
+                    return ::core::option::Option::None;
+                }
+                next.#n = ::core::option::Option::Some(self.#n.unwrap_or(0) + response.#items.len() as u32);
+            }
+        });
+        let d = doc_attrs(&format!("Pages end with the last page, an empty page, or a page that would repeat its request; items are `{}`.", p.items));
+        quote! {
+            #d
+            impl #krate::Paged for Request {
+                type Item = #item_ty;
+                fn next_page(&self, response: &Response) -> ::core::option::Option<Self> {
+                    #done
+                    let mut next = self.clone();
+                    #(#steps)*
+                    #offset
+                    // A page that would repeat its request (no progress) ends it.
+                    (next != *self).then_some(next)
+                }
+                fn into_items(response: Response) -> ::std::vec::Vec<Self::Item> {
+                    response.#items
+                }
+            }
+        }
+    }
+
+    /// `impl Chunk for Request`: the list that may be split across calls.
+    fn chunk_impl(&self, e: &Endpoint, c: &ChunkSpec) -> TokenStream {
+        let krate = self.krate;
+        let f = field(&e.request, &c.field);
+        let n = ident(&f.rust);
+        let Ty::Array(inner) = &f.ty else {
+            unreachable!("checked: an array")
+        };
+        let item_ty = self.ty(inner, 2);
+        let max =
+            proc_macro2::Literal::usize_unsuffixed(f.limits.max_items.expect("checked") as usize);
+        let key = match (&c.key, &**inner) {
+            (Some(k), Ty::Named(s)) => {
+                let Some(TypeDef::Struct(elem)) = self.spec.type_def(s) else {
+                    unreachable!("checked: a struct")
+                };
+                let kn = ident(&field(&elem.fields, k).rust);
+                quote!(&item.#kn)
+            }
+            _ => quote!(item),
+        };
+        let d = doc_attrs(&format!(
+            "`{}` may be split into calls of at most {} items.",
+            c.field,
+            f.limits.max_items.unwrap_or(0)
+        ));
+        quote! {
+            #d
+            impl #krate::Chunk for Request {
+                type Item = #item_ty;
+                const MAX_ITEMS: usize = #max;
+                fn items(&self) -> &[Self::Item] {
+                    &self.#n
+                }
+                fn set_items(&mut self, items: ::std::vec::Vec<Self::Item>) {
+                    self.#n = items;
+                }
+                fn item_key(item: &Self::Item) -> &str {
+                    #key
+                }
+            }
+        }
+    }
+
+    /// `META`: the facts about this endpoint the runtime and the emulator use.
+    fn meta(&self, e: &Endpoint) -> TokenStream {
+        let krate = self.krate;
+        let (service, command, path) = (&e.service, &e.command, format!("/v4/{}", e.path()));
+        let per_second = opt(e.rate.per_second, u32_lit);
+        let per_group = opt(e.rate.per_group_per_second, u32_lit);
+        let group_types = &e.group_types;
+        let aliases = &e.aliases;
+        let partial_flag = e.partial;
+        let rust_name = &e.rust;
+        let fill_fields: Vec<&String> = e
+            .request
+            .iter()
+            .filter(|f| f.fill_random)
+            .map(|f| &f.wire)
+            .collect();
+        let file = &e.file;
+        let rate_code = lit_i64(e.rate.code);
+        let group_key = match &e.rate.group_key {
+            Some(k) => quote!(::core::option::Option::Some(#k)),
+            None => quote!(::core::option::Option::None),
+        };
+        let invalid_json_code = lit_i64(e.invalid_json_code);
+        let invalid_code = lit_i64(e.invalid_code);
+        let field_metas = e.request.iter().map(|f| self.field_meta(f));
+        let summary = &e.summary;
+        let codes: Vec<_> = e.errors.iter().map(|x| lit_i64(x.code)).collect();
+        quote! {
+            /// Facts about this endpoint from the spec.
+            pub const META: #krate::EndpointMeta = #krate::EndpointMeta {
+                name: #rust_name,
+                service: #service,
+                command: #command,
+                path: #path,
+                summary: #summary,
+                per_second: #per_second,
+                per_group_per_second: #per_group,
+                group_types: &[#(#group_types),*],
+                aliases: &[#(#aliases),*],
+                                    random_fields: &[#(#fill_fields),*],
+                                    rate_limit_code: #rate_code,
+                group_key: #group_key,
+                invalid_json_code: #invalid_json_code,
+                invalid_code: #invalid_code,
+                fields: &[#(#field_metas),*],
+                error_codes: &[#(#codes),*],
+                partial: #partial_flag,
+                spec_file: #file,
+            };
+        }
+    }
+
+    /// One request field's `FieldMeta`: its limits and codes for the emulator.
+    fn field_meta(&self, f: &Field) -> TokenStream {
+        let krate = self.krate;
+        let w = &f.wire;
+        let required = f.required;
+        let c = &f.codes;
+        let (any, ty, missing, min_items, max_items, max_bytes, max_json_bytes, range) = (
+            opt(c.any, lit_i64),
+            opt(c.ty, lit_i64),
+            opt(c.missing, lit_i64),
+            opt(c.min_items, lit_i64),
+            opt(c.max_items, lit_i64),
+            opt(c.max_bytes, lit_i64),
+            opt(c.max_json_bytes, lit_i64),
+            opt(c.range, lit_i64),
+        );
+        let max_items_limit = opt(f.limits.max_items, u64_lit);
+        let max_json_limit = opt(f.limits.max_json_bytes, u64_lit);
+        quote! {
+            #krate::FieldMeta {
+                wire: #w,
+                required: #required,
+                max_items: #max_items_limit,
+                max_json_bytes: #max_json_limit,
+                codes: #krate::FieldCodes { any: #any, ty: #ty, missing: #missing, min_items: #min_items, max_items: #max_items, max_bytes: #max_bytes, max_json_bytes: #max_json_bytes, range: #range },
+            }
+        }
+    }
+
+    /// `FieldTypes` (im-api only, feature `raw`): checks one raw field's JSON type.
+    fn field_types_impl(&self, e: &Endpoint) -> TokenStream {
+        if !self.internal {
+            return quote!();
+        }
+        let krate = self.krate;
+        let unknown = if e.partial {
+            // A partial entry does not know every field: unknown keys pass.
+            quote!(::core::option::Option::Some(::core::result::Result::Ok(())))
+        } else {
+            quote!(::core::option::Option::None)
+        };
+        let arms = e.request.iter().map(|f| {
+            let w = &f.wire;
+            let check = if f.ty == Ty::Bool01 {
+                quote!(#krate::__private::check_bool01(value))
+            } else {
+                let t = self.ty(&f.ty, 2);
+                quote!(#krate::__private::check_type::<#t>(value))
+            };
+            quote!(#w => ::core::option::Option::Some(#check),)
+        });
+        quote! {
+            #[cfg(feature = "raw")]
+            impl #krate::__private::FieldTypes for Request {
+                fn check_field(wire: &str, value: &#krate::__private::serde_json::Value) -> ::core::option::Option<::core::result::Result<(), ::std::string::String>> {
+                    match wire {
+                        #(#arms)*
+                        _ => #unknown,
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,357 @@
+//! Model to tokens, split by what it emits:
+//!
+//! - `types`: shared structs, enums and unions (records with constructors and setters);
+//! - `validate`: the pre-send checks of request-side records;
+//! - `example`: example values for the offline tests (feature `raw`);
+//! - `errors`: error-code enums (per endpoint and `PublicError`);
+//! - `endpoint`: one module per endpoint (`Request`, `Response`, `Error`, `META`, paging, chunking);
+//! - `client`: the methods on `im_api::Client` (inherent or an extension trait).
+//!
+//! Output is deterministic (declaration order, files sorted) and uses fully
+//! qualified paths so user code cannot shadow anything.
+
+mod client;
+mod endpoint;
+mod errors;
+mod example;
+mod types;
+mod validate;
+
+use proc_macro2::{Ident, Span, TokenStream};
+use quote::quote;
+
+use crate::model::*;
+use crate::names;
+
+/// How the generated code is attached to `im_api::Client`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Inside `im-api` itself: inherent methods on `Client`, and the
+    /// `PublicError` enum from the catalogue.
+    Internal,
+    /// In another crate: an extension trait implemented for `im_api::Client`.
+    Extension { trait_name: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub mode: Mode,
+}
+
+pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
+    let krate = quote!(::im_api);
+    let g = Gen {
+        spec,
+        krate: &krate,
+        internal: opts.mode == Mode::Internal,
+    };
+    let local_types: Vec<_> = spec.types.iter().filter(|t| !t.external()).collect();
+    let types = if local_types.is_empty() {
+        quote!()
+    } else {
+        let items = local_types.iter().map(|t| g.type_def(t));
+        quote! {
+            /// Shared types declared by the spec (message elements, push settings and more).
+            pub mod types {
+                #(#items)*
+            }
+        }
+    };
+    let public = match opts.mode {
+        Mode::Internal => g.public_error(),
+        Mode::Extension { .. } => quote!(),
+    };
+    let modules = spec.endpoints.iter().map(|e| g.endpoint_module(e));
+    let metas = spec.endpoints.iter().map(|e| {
+        let m = ident(&e.rust);
+        quote!(&api::#m::META)
+    });
+    let client = g.client(&opts.mode);
+    let routes = if g.internal {
+        let routes = spec.endpoints.iter().map(|e| {
+            let m = ident(&e.rust);
+            quote!(#krate::raw::Route::of::<api::#m::Request>())
+        });
+        quote! {
+            /// Every endpoint with the parser the emulator checks its bodies with.
+            #[cfg(feature = "raw")]
+            pub const ROUTES: &[#krate::raw::Route] = &[#(#routes),*];
+        }
+    } else {
+        quote!()
+    };
+    quote! {
+        #types
+        #public
+        /// One module per endpoint: `Request`, `Response`, the endpoint's `Error` codes and `META`.
+        pub mod api {
+            #(#modules)*
+        }
+        /// Every endpoint this spec declares, in declaration order.
+                pub const ENDPOINTS: &[&#krate::EndpointMeta] = &[#(#metas),*];
+        #routes
+        #client
+    }
+}
+
+/// Where a record sits: module depth below the invocation, response side, and
+/// whether it keeps unmodelled fields (`extra`, for partial entries).
+#[derive(Clone, Copy)]
+struct Shape {
+    depth: usize,
+    response: bool,
+    open: bool,
+}
+
+struct Gen<'a> {
+    spec: &'a Spec,
+    krate: &'a TokenStream,
+    /// Inside im-api: request-side types also derive `Deserialize` under the
+    /// `emulator` feature, so the emulator checks bodies with this same code.
+    internal: bool,
+}
+
+pub(crate) fn ident(name: &str) -> Ident {
+    if names::is_keyword(name) {
+        Ident::new_raw(name, Span::call_site())
+    } else {
+        Ident::new(name, Span::call_site())
+    }
+}
+
+fn doc_attrs(text: &str) -> TokenStream {
+    let lines: Vec<String> = text.lines().map(|l| format!(" {}", l.trim_end())).collect();
+    let lines = if lines.is_empty() {
+        vec![String::new()]
+    } else {
+        lines
+    };
+    quote!(#(#[doc = #lines])*)
+}
+
+fn limits_text(l: &Limits) -> Vec<String> {
+    let mut out = Vec::new();
+    if l.non_empty {
+        out.push("must not be empty".to_owned());
+    }
+    match (l.min_items, l.max_items) {
+        (Some(a), Some(b)) => out.push(format!("{a} to {b} items")),
+        (Some(a), None) => out.push(format!("at least {a} {}", plural(a, "item"))),
+        (None, Some(b)) => out.push(format!("at most {b} {}", plural(b, "item"))),
+        _ => {}
+    }
+    match (l.min_bytes, l.max_bytes) {
+        (Some(a), Some(b)) => out.push(format!("{a} to {b} bytes")),
+        (Some(a), None) => out.push(format!("at least {a} bytes")),
+        (None, Some(b)) => out.push(format!("at most {b} bytes")),
+        _ => {}
+    }
+    match (l.min, l.max) {
+        (Some(a), Some(b)) => out.push(format!("{a}..={b}")),
+        (Some(a), None) => out.push(format!(">= {a}")),
+        (None, Some(b)) => out.push(format!("<= {b}")),
+        _ => {}
+    }
+    if let Some(b) = l.max_json_bytes {
+        out.push(format!("at most {b} bytes of JSON"));
+    }
+    if let Some(b) = l.legacy_max_json_bytes {
+        out.push(format!("older documents say {b} bytes (not enforced)"));
+    }
+    out
+}
+
+fn plural(n: u64, word: &str) -> String {
+    if n == 1 {
+        word.to_owned()
+    } else {
+        format!("{word}s")
+    }
+}
+
+fn field_doc(f: &Field) -> TokenStream {
+    let mut text = f.doc.clone();
+    if !text.is_empty() {
+        text.push_str("\n\n");
+    }
+    text.push_str(&format!("Wire name: `{}`", f.wire));
+    let limits = limits_text(&f.limits);
+    if !limits.is_empty() {
+        text.push_str(&format!("; {}", limits.join(", ")));
+    }
+    text.push('.');
+    doc_attrs(&text)
+}
+
+impl Gen<'_> {
+    /// Path to a named type from a module `depth` levels below the invocation.
+    fn named_path(&self, name: &str, depth: usize) -> TokenStream {
+        let krate = self.krate;
+        let n = ident(name);
+        match self.spec.type_def(name) {
+            Some(t) if !t.external() => {
+                let supers = (0..depth).map(|_| quote!(super::));
+                quote!(#(#supers)* types::#n)
+            }
+            _ => quote!(#krate::types::#n),
+        }
+    }
+
+    fn ty(&self, ty: &Ty, depth: usize) -> TokenStream {
+        let krate = self.krate;
+        match ty {
+            Ty::String => quote!(::std::string::String),
+            Ty::U32 => quote!(u32),
+            Ty::U64 => quote!(u64),
+            Ty::I32 => quote!(i32),
+            Ty::I64 => quote!(i64),
+            Ty::F64 => quote!(f64),
+            Ty::Bool01 => quote!(bool),
+            Ty::Json => quote!(#krate::__private::serde_json::Value),
+            Ty::Array(inner) => {
+                let inner = self.ty(inner, depth);
+                quote!(::std::vec::Vec<#inner>)
+            }
+            Ty::Named(n) => self.named_path(n, depth),
+        }
+    }
+
+    /// How a field is stored: (type tokens, is Option, is Vec defaulting to empty).
+    fn storage(&self, f: &Field, depth: usize, response: bool) -> (TokenStream, bool) {
+        let base = self.ty(&f.ty, depth);
+        let is_vec = matches!(f.ty, Ty::Array(_));
+        let optional = if response {
+            !(is_vec || (f.required && !matches!(f.ty, Ty::Named(_))))
+        } else {
+            !is_vec && (!f.required || f.fill_random)
+        };
+        if optional {
+            (quote!(::core::option::Option<#base>), true)
+        } else {
+            (base, false)
+        }
+    }
+
+    fn serde_field_attrs(
+        &self,
+        f: &Field,
+        optional: bool,
+        response: bool,
+        d: Directions,
+    ) -> TokenStream {
+        let krate = self.krate;
+        let mut parts = Vec::new();
+        if f.rust != f.wire {
+            let w = &f.wire;
+            parts.push(quote!(rename = #w));
+        }
+        let is_vec = matches!(f.ty, Ty::Array(_));
+        // Decoding: anything that may be absent defaults (responses also
+        // default required fields, so a missing field is not a hard failure).
+        if d.de && (optional || (is_vec && !f.required) || (response && f.required)) {
+            parts.push(quote!(default));
+        }
+        if d.ser {
+            if optional {
+                parts.push(quote!(
+                    skip_serializing_if = "::core::option::Option::is_none"
+                ));
+            } else if is_vec && !f.required {
+                parts.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
+            }
+        }
+        if f.ty == Ty::Bool01 {
+            let path = if optional {
+                format!("{krate}::__private::bool01::option").replace(' ', "")
+            } else {
+                format!("{krate}::__private::bool01").replace(' ', "")
+            };
+            parts.push(quote!(with = #path));
+        }
+        if parts.is_empty() {
+            quote!()
+        } else {
+            quote!(#[serde(#(#parts),*)])
+        }
+    }
+
+    /// The serde directions a type gets only under im-api's `emulator`
+    /// feature: the emulator decodes requests and encodes responses.
+    fn emulator_extra(&self, d: Directions) -> Directions {
+        Directions {
+            ser: self.internal && d.de && !d.ser,
+            de: self.internal && d.ser && !d.de,
+        }
+    }
+
+    fn emulator_de(&self, d: Directions) -> bool {
+        self.emulator_extra(d).de
+    }
+
+    fn derives(&self, d: Directions, eq: bool, default: bool) -> TokenStream {
+        let krate = self.krate;
+        let mut list = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
+        if eq {
+            list.push(quote!(Eq));
+        }
+        if default {
+            list.push(quote!(Default));
+        }
+        if d.ser {
+            list.push(quote!(#krate::__private::serde::Serialize));
+        }
+        if d.de {
+            list.push(quote!(#krate::__private::serde::Deserialize));
+        }
+        let serde_crate = if d.ser || d.de {
+            let p = format!("{krate}::__private::serde").replace(' ', "");
+            quote!(#[serde(crate = #p)])
+        } else {
+            quote!()
+        };
+        let extra = self.emulator_extra(d);
+        let emulator = match (extra.ser, extra.de) {
+            (true, _) => {
+                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Serialize))])
+            }
+            (_, true) => {
+                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Deserialize))])
+            }
+            _ => quote!(),
+        };
+        quote!(#[derive(#(#list),*)] #emulator #serde_crate)
+    }
+
+    fn is_eq(&self, ty: &Ty) -> bool {
+        match ty {
+            Ty::F64 | Ty::Json => false,
+            Ty::Array(inner) => self.is_eq(inner),
+            Ty::Named(n) => match self.spec.type_def(n) {
+                Some(TypeDef::Struct(s)) => s.fields.iter().all(|f| self.is_eq(&f.ty)),
+                Some(TypeDef::Enum(_)) => true,
+                // unions keep unknown content as a JSON value
+                _ => false,
+            },
+            _ => true,
+        }
+    }
+}
+
+/// An unsuffixed integer literal (negative values as `-N`).
+fn lit_i64(v: i64) -> TokenStream {
+    let lit = proc_macro2::Literal::u64_unsuffixed(v.unsigned_abs());
+    if v < 0 {
+        quote!(-#lit)
+    } else {
+        quote!(#lit)
+    }
+}
+
+fn retry_text(r: RetryClass) -> &'static str {
+    match r {
+        RetryClass::Retryable => "retryable",
+        RetryClass::RateLimited => "rate-limited: retried after a longer backoff",
+        RetryClass::Resign => "re-signs the UserSig and retries once",
+        RetryClass::Permanent => "permanent",
+    }
+}
