@@ -107,12 +107,70 @@ impl EndpointMeta {
 pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'static {
     /// The typed value for a code; unknown codes map to a fallback variant.
     fn from_code(code: i64) -> Self;
+    /// The code, its retry class and its meaning, in one lookup.
+    fn info(&self) -> ErrorInfo;
     /// The numeric code.
-    fn code(&self) -> i64;
+    fn code(&self) -> i64 {
+        self.info().code
+    }
     /// Whether and how the client may retry.
-    fn retry_class(&self) -> RetryClass;
+    fn retry_class(&self) -> RetryClass {
+        self.info().retry
+    }
     /// The meaning, from the spec.
-    fn description(&self) -> &'static str;
+    fn description(&self) -> &'static str {
+        self.info().description
+    }
+    /// The code's entry in the spec's error catalogue (name, retry class,
+    /// meaning), also for codes this endpoint does not list.
+    fn catalogue(&self) -> Option<&'static CatalogueEntry> {
+        catalogue_entry(self.code())
+    }
+}
+
+/// What the spec says about one error code, as an endpoint sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ErrorInfo {
+    pub code: i64,
+    pub retry: RetryClass,
+    pub description: &'static str,
+}
+
+impl ErrorInfo {
+    /// A code the endpoint does not list: the catalogue's class and meaning
+    /// when the catalogue knows it (10023 stays rate-limited), else permanent.
+    pub fn unlisted(code: i64) -> Self {
+        let entry = catalogue_entry(code);
+        Self {
+            code,
+            retry: entry.map_or(RetryClass::Permanent, |e| e.retry),
+            description: entry.map_or("an error code the spec does not list", |e| e.doc),
+        }
+    }
+}
+
+impl fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+/// One code of the spec's error catalogue (`specs/errors.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueEntry {
+    pub code: i64,
+    /// The variant name, e.g. `GroupNotFound`.
+    pub name: &'static str,
+    pub retry: RetryClass,
+    pub doc: &'static str,
+}
+
+/// The catalogue entry of a code, when the spec knows it.
+pub fn catalogue_entry(code: i64) -> Option<&'static CatalogueEntry> {
+    let all = crate::generated::CATALOGUE;
+    all.binary_search_by_key(&code, |e| e.code)
+        .ok()
+        .map(|i| &all[i])
 }
 
 /// A request whose list field (`chunk` in the spec, e.g. batchsendmsg's
@@ -145,5 +203,31 @@ pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
     /// The group a per-group rate applies to (`GroupId` of group messages).
     fn rate_group(&self) -> Option<&str> {
         None
+    }
+}
+
+/// A value of an open enum that this version does not know, as it was sent.
+/// It can only be made by the enum's `from`, so an `Unknown` never holds one
+/// of the enum's documented values.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnknownValue<T = String>(pub(crate) T);
+
+impl<T> UnknownValue<T> {
+    /// The value as sent.
+    pub fn get(&self) -> &T {
+        &self.0
+    }
+}
+
+impl UnknownValue<String> {
+    /// The value as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<T: std::fmt::Display> std::fmt::Display for UnknownValue<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
     }
 }

@@ -209,3 +209,109 @@ pub enum BuildError {
     #[error("could not build the HTTP client: {0}")]
     Http(String),
 }
+
+/// An error code from any endpoint, with the meaning and retry class its
+/// endpoint gave it (see [`AnyError`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AnyCode {
+    code: i64,
+    retry: RetryClass,
+    description: &'static str,
+}
+
+impl EndpointError for AnyCode {
+    fn from_code(code: i64) -> Self {
+        let info = crate::ErrorInfo::unlisted(code);
+        Self {
+            code,
+            retry: info.retry,
+            description: info.description,
+        }
+    }
+    fn info(&self) -> crate::ErrorInfo {
+        crate::ErrorInfo {
+            code: self.code,
+            retry: self.retry,
+            description: self.description,
+        }
+    }
+}
+
+impl From<crate::ErrorInfo> for AnyCode {
+    fn from(info: crate::ErrorInfo) -> Self {
+        Self {
+            code: info.code,
+            retry: info.retry,
+            description: info.description,
+        }
+    }
+}
+
+impl fmt::Display for AnyCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.code, self.description)
+    }
+}
+
+/// Any endpoint's failure, for code that calls several endpoints: `?`
+/// converts every [`Error<E>`] into it, keeping the code, its meaning and
+/// its retry class. Dereferences to [`Error<AnyCode>`].
+///
+/// ```no_run
+/// # use im_api::{api::{account_import, send_group_msg}, types::MsgElement, AnyError, Client};
+/// async fn onboard(client: &Client, user: &str) -> Result<(), AnyError> {
+///     client.account_import(account_import::Request::new(user)).await?;
+///     client
+///         .send_group_msg(send_group_msg::Request::new("@TGS#1", [MsgElement::text("welcome")]))
+///         .await?;
+///     Ok(())
+/// }
+/// ```
+#[derive(Debug)]
+pub struct AnyError(Error<AnyCode>);
+
+impl AnyError {
+    /// The error with an endpoint-independent code type.
+    pub fn into_inner(self) -> Error<AnyCode> {
+        self.0
+    }
+}
+
+impl std::ops::Deref for AnyError {
+    type Target = Error<AnyCode>;
+    fn deref(&self) -> &Error<AnyCode> {
+        &self.0
+    }
+}
+
+impl<E: EndpointError> From<Error<E>> for AnyError {
+    fn from(e: Error<E>) -> Self {
+        AnyError(match e {
+            Error::Invalid(v) => Error::Invalid(v),
+            Error::Transport(t) => Error::Transport(t),
+            Error::Decode(d) => Error::Decode(d),
+            Error::Api(a) => Error::Api(ApiError {
+                endpoint: a.endpoint,
+                code: a.code,
+                kind: AnyCode::from(a.kind.info()),
+                info: a.info,
+                display: a.display,
+                request_id: a.request_id,
+                random: a.random,
+                attempts: a.attempts,
+            }),
+        })
+    }
+}
+
+impl fmt::Display for AnyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.0, f)
+    }
+}
+
+impl std::error::Error for AnyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        std::error::Error::source(&self.0)
+    }
+}

@@ -40,6 +40,7 @@ pub mod limiter;
 mod messages;
 pub mod pages;
 mod random;
+mod record;
 mod region;
 pub mod retry;
 mod transport;
@@ -61,18 +62,24 @@ mod generated {
 
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{
-    Chunk, Endpoint, EndpointError, EndpointMeta, FieldCodes, FieldMeta, RetryClass,
+    catalogue_entry, CatalogueEntry, Chunk, Endpoint, EndpointError, EndpointMeta, ErrorInfo,
+    FieldCodes, FieldMeta, RetryClass, UnknownValue,
 };
-pub use error::{ApiError, BuildError, DecodeError, Error, TransportError};
+pub use error::{AnyCode, AnyError, ApiError, BuildError, DecodeError, Error, TransportError};
 #[cfg(feature = "raw")]
 pub use generated::ROUTES;
-pub use generated::{api, types, PublicError, ENDPOINTS};
+pub use generated::{api, types, PublicError, CATALOGUE, ENDPOINTS};
 pub use limiter::{LocalLimiter, RateLimiter};
 pub use pages::{Paged, Pages};
 pub use random::random_u32;
 pub use region::Region;
 pub use retry::RetryPolicy;
 pub use usersig::{SecretKey, Signer};
+
+/// Fields a partial spec entry does not model, by wire name (the envelope's
+/// `ActionStatus`, `ErrorCode`, `ErrorInfo`, `ErrorDisplay` and `RequestId`
+/// are never in it).
+pub type Extra = serde_json::Map<String, serde_json::Value>;
 pub use validate::{Problem, Validate, ValidationError, Violation};
 
 /// The README's examples, compiled as doctests so they cannot rot.

@@ -1,6 +1,6 @@
 //! Shorthands for the common message elements.
 
-use crate::types::{CustomElem, FaceElem, LocationElem, MsgElement, TextElem};
+use crate::types::{CustomElem, FaceElem, LocationElem, LocationElemRequired, MsgElement, TextElem};
 
 impl MsgElement {
     /// A `TIMTextElem`.
@@ -26,6 +26,10 @@ impl MsgElement {
 
     /// A `TIMLocationElem`.
     pub fn location(desc: impl Into<String>, latitude: f64, longitude: f64) -> Self {
-        Self::Location(LocationElem::new(desc, latitude, longitude))
+        Self::Location(LocationElem::new(LocationElemRequired {
+            desc: desc.into(),
+            latitude,
+            longitude,
+        }))
     }
 }

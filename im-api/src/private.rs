@@ -5,6 +5,7 @@ pub use core;
 pub use serde;
 pub use serde_json;
 
+pub use crate::record::{RecordDe, RecordSer};
 pub use crate::validate::{Validate, Validator};
 
 /// Responses whose spec names a per-item failure list (`partial_failure`).
@@ -96,6 +97,67 @@ pub mod bool01 {
             super::deserialize(d).map(Some)
         }
     }
+}
+
+/// Builds the `Unknown` payload of an open enum (generated code only: an
+/// enum's `from` decides when a value is unknown).
+pub fn unknown<T>(value: T) -> crate::UnknownValue<T> {
+    crate::UnknownValue(value)
+}
+
+/// An i64 that may arrive as a number or as a decimal string (callbacks'
+/// `EventTime`); always sent as a number.
+pub mod i64_or_string {
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &i64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_i64(*value)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+        d.deserialize_any(Visitor)
+    }
+
+    struct Visitor;
+
+    impl serde::de::Visitor<'_> for Visitor {
+        type Value = i64;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer or a decimal string")
+        }
+        fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::custom("integer out of range"))
+        }
+        fn visit_i64<E>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
+            v.trim().parse().map_err(|_| E::custom(format_args!("`{v}` is not an integer")))
+        }
+    }
+
+    /// The same for `Option<i64>`.
+    pub mod option {
+        use serde::{Deserializer, Serializer};
+
+        pub fn serialize<S: Serializer>(value: &Option<i64>, s: S) -> Result<S::Ok, S::Error> {
+            match value {
+                Some(v) => super::serialize(v, s),
+                None => s.serialize_none(),
+            }
+        }
+
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+            super::deserialize(d).map(Some)
+        }
+    }
+}
+
+/// Whether `value` is an integer or a decimal string.
+pub fn check_i64_or_string(value: &serde_json::Value) -> Result<(), String> {
+    i64_or_string::deserialize(value)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 /// Per-field type checks of a request body, generated for im-api's requests

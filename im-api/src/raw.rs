@@ -72,38 +72,7 @@ impl Route {
 }
 
 /// An endpoint's error code with the retry class and meaning from its spec.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RawKind {
-    pub code: i64,
-    pub retry: crate::RetryClass,
-    pub description: &'static str,
-}
-
-impl std::fmt::Display for RawKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.description)
-    }
-}
-
-impl crate::EndpointError for RawKind {
-    /// Without an endpoint a code has no meaning: permanent.
-    fn from_code(code: i64) -> Self {
-        RawKind {
-            code,
-            retry: crate::RetryClass::Permanent,
-            description: "an error code",
-        }
-    }
-    fn code(&self) -> i64 {
-        self.code
-    }
-    fn retry_class(&self) -> crate::RetryClass {
-        self.retry
-    }
-    fn description(&self) -> &'static str {
-        self.description
-    }
-}
+pub type RawKind = crate::AnyCode;
 
 fn example<R: Endpoint + crate::__private::Example>() -> Value {
     serde_json::to_value(R::example()).unwrap_or(Value::Null)
@@ -117,12 +86,7 @@ fn decodes<R: Endpoint>(bytes: &[u8]) -> Result<(), String> {
 
 fn classify<R: Endpoint>(code: i64) -> RawKind {
     use crate::EndpointError as _;
-    let e = R::Error::from_code(code);
-    RawKind {
-        code,
-        retry: e.retry_class(),
-        description: e.description(),
-    }
+    RawKind::from(R::Error::from_code(code).info())
 }
 
 fn decode<R: Endpoint>(bytes: &[u8]) -> Result<(Value, usize), serde_json::Error> {

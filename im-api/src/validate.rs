@@ -52,6 +52,27 @@ impl Validator {
         s
     }
 
+    /// The current path itself (its last segment may be an index).
+    fn here_path(&self) -> String {
+        let mut s = String::new();
+        for seg in &self.path {
+            match seg {
+                Seg::Key(k) => {
+                    if !s.is_empty() {
+                        s.push('.');
+                    }
+                    s.push_str(k);
+                }
+                Seg::Index(i) => {
+                    s.push('[');
+                    s.push_str(&i.to_string());
+                    s.push(']');
+                }
+            }
+        }
+        s
+    }
+
     fn push(&mut self, key: &'static str, problem: Problem) {
         let field = self.here(key);
         self.violations.push(Violation { field, problem });
@@ -143,6 +164,27 @@ impl Validator {
             self.path.push(Seg::Index(i));
             value.validate_into(self);
             self.path.pop();
+        }
+        self.path.pop();
+    }
+
+    /// Each string of a list holds at most `max` UTF-8 bytes.
+    pub fn each_string(&mut self, key: &'static str, values: &[String], max: u64) {
+        self.path.push(Seg::Key(key));
+        for (i, value) in values.iter().enumerate() {
+            let len = value.len() as u64;
+            if len > max {
+                self.path.push(Seg::Index(i));
+                let field = self.here_path();
+                self.path.pop();
+                self.violations.push(Violation {
+                    field,
+                    problem: Problem::TooLong {
+                        max_bytes: max,
+                        actual: len,
+                    },
+                });
+            }
         }
         self.path.pop();
     }

@@ -60,7 +60,7 @@ pub async fn run(g: &Globals, endpoint: &str, body: Option<&str>) -> Exit {
             );
             eprintln!(
                 "im: {} failed: ErrorCode {} ({}), ErrorInfo {:?} [random={}]",
-                a.endpoint, a.code, a.kind.description, a.info, a.random
+                a.endpoint, a.code, im_api::EndpointError::description(&a.kind), a.info, a.random
             );
             Exit::ServerFailure
         }

@@ -32,7 +32,10 @@ fn main() {
         }
     }
     let mode = match ext {
-        Some(trait_name) => im_codegen::Mode::Extension { trait_name },
+        Some(trait_name) => im_codegen::Mode::Extension {
+            module: im_codegen::names::snake_case(&trait_name),
+            trait_name,
+        },
         None => im_codegen::Mode::Internal,
     };
     let (tokens, diags) = im_codegen::expand(&sources, &im_codegen::Options { mode });

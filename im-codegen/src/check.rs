@@ -111,10 +111,11 @@ pub(crate) fn partial_failure(
 ) -> Option<PartialFailure> {
     let list = response.iter().find(|f| f.wire == p.list);
     match (list.map(|f| &f.ty), &p.item, &p.code) {
-        (Some(Ty::Array(inner)), None, None) if **inner == Ty::String => {
+        (Some(Ty::Array(inner)), None, None) if **inner == Ty::String && p.ok.is_empty() => {
             return Some(PartialFailure {
                 list: p.list.clone(),
                 entry: None,
+                ok: Vec::new(),
             });
         }
         (Some(Ty::Array(inner)), Some(item), Some(code)) => {
@@ -127,17 +128,20 @@ pub(crate) fn partial_failure(
                         .iter()
                         .any(|f| f.wire == w && ok(&f.ty) && f.required)
                 };
-                if has(item, |t| *t == Ty::String) && has(code, Ty::is_integer) {
+                let int_enum = |t: &Ty| matches!(t, Ty::Named(n) if matches!(spec.type_def(n), Some(TypeDef::Enum(e)) if e.int));
+                let is_code = |t: &Ty| t.is_integer() || int_enum(t);
+                if has(item, |t| *t == Ty::String) && elem.fields.iter().any(|f| &f.wire == code && is_code(&f.ty) && f.required) {
                     return Some(PartialFailure {
                         list: p.list.clone(),
                         entry: Some((elem.name.clone(), item.clone(), code.clone())),
+                        ok: p.ok.clone(),
                     });
                 }
             }
         }
         _ => {}
     }
-    scope.field(&p.list).error_at(at, "`partial_failure`: `list` must be a response `[string]`, or an array of structs with `item` (a required string field) and `code` (a required integer field)");
+    scope.field(&p.list).error_at(at, "`partial_failure`: `list` must be a response `[string]`, or an array of structs with `item` (a required string field) and `code` (a required integer field); `ok` needs `code`");
     None
 }
 
@@ -185,7 +189,7 @@ pub(crate) fn page(
     if let Some(d) = &page.done {
         if !response
             .iter()
-            .any(|f| &f.wire == d && (f.ty.is_integer() || f.ty == Ty::Bool01))
+            .any(|f| &f.wire == d && (f.ty.is_integer() || matches!(f.ty, Ty::Bool01 | Ty::Bool)))
         {
             return bad(format!(
                 "`page.done` `{d}` must be an integer or bool01 response field"
@@ -250,4 +254,33 @@ pub(crate) fn conflict(
         fields,
         doc: doc.to_owned(),
     })
+}
+
+/// A quota's `count` names a request array; its code (default: the rate's)
+/// is among the endpoint's errors.
+pub(crate) fn quotas(
+    scope: &Scope<'_>,
+    raw: &RawRate,
+    rate: &mut Rate,
+    request: &[Field],
+    documented: &Documented<'_>,
+) {
+    let default = rate.code;
+    let mut lowered = rate.quotas.iter_mut();
+    for q in &raw.quotas {
+        let q = q.get_ref();
+        if q.limit.get_ref() <= &0 || crate::model::Window::parse(q.per.get_ref()).is_none() {
+            continue; // reported and dropped by the lowering
+        }
+        let Some(model) = lowered.next() else { break };
+        if let Some(c) = &q.count {
+            if !request
+                .iter()
+                .any(|f| &f.wire == c.get_ref() && matches!(f.ty, Ty::Array(_)))
+            {
+                scope.field_error(c, c.get_ref(), "a quota's `count` must name a request array");
+            }
+        }
+        model.code = code(scope, q.code.as_ref(), "quota code", default, documented);
+    }
 }

@@ -11,6 +11,8 @@ pub struct Spec {
     /// The error-code catalogue, by code.
     pub errors: BTreeMap<i64, ErrorDef>,
     pub endpoints: Vec<Endpoint>,
+    /// Callbacks (webhooks) Tencent sends to the app.
+    pub callbacks: Vec<Callback>,
 }
 
 impl Spec {
@@ -122,6 +124,8 @@ pub struct StructDef {
 pub struct EnumDef {
     pub name: String,
     pub doc: String,
+    /// Integer wire values (`type = "int"`); strings otherwise.
+    pub int: bool,
     pub values: Vec<EnumValue>,
     pub directions: Directions,
     pub external: bool,
@@ -129,7 +133,10 @@ pub struct EnumDef {
 
 #[derive(Debug, Clone)]
 pub struct EnumValue {
+    /// The wire value (for integer enums, its decimal form).
     pub wire: String,
+    /// The integer wire value of an integer enum.
+    pub int: Option<i64>,
     pub name: String,
     pub doc: String,
 }
@@ -151,8 +158,8 @@ pub struct UnionDef {
 pub struct UnionVariant {
     pub wire: String,
     pub name: String,
-    /// A struct type's name.
-    pub ty: String,
+    /// The content's type: a struct, or any other field type.
+    pub ty: Ty,
     pub doc: String,
 }
 
@@ -167,9 +174,15 @@ pub enum Ty {
     F64,
     /// A bool carried as the integer 0 or 1.
     Bool01,
+    /// A JSON `true`/`false`.
+    Bool,
     /// Any JSON value, kept as is.
     Json,
+    /// An i64 that may arrive as a number or as a decimal string.
+    I64OrString,
     Array(Box<Ty>),
+    /// A JSON object with app-defined keys and values of one type (`{T}`).
+    Map(Box<Ty>),
     Named(String),
 }
 
@@ -182,6 +195,12 @@ impl Ty {
                 .ok_or_else(|| format!("unclosed array type `{s}`"))?;
             return Ok(Ty::Array(Box::new(Ty::parse(inner)?)));
         }
+        if let Some(inner) = s.strip_prefix('{') {
+            let inner = inner
+                .strip_suffix('}')
+                .ok_or_else(|| format!("unclosed map type `{s}`"))?;
+            return Ok(Ty::Map(Box::new(Ty::parse(inner)?)));
+        }
         Ok(match s {
             "string" => Ty::String,
             "u32" => Ty::U32,
@@ -190,17 +209,23 @@ impl Ty {
             "i64" => Ty::I64,
             "f64" => Ty::F64,
             "bool01" => Ty::Bool01,
+            "bool" => Ty::Bool,
             "json" => Ty::Json,
+            "i64_or_string" => Ty::I64OrString,
             "" => return Err("empty type".into()),
             other => {
                 if !crate::names::is_upper_camel(other) {
                     return Err(format!(
-                        "unknown type `{other}`: expected string, u32, u64, i32, i64, f64, bool01, json, [T] or a declared type name"
+                        "unknown type `{other}`: expected string, u32, u64, i32, i64, f64, bool01, bool, json, i64_or_string, [T], {{T}} or a declared type name"
                     ));
                 }
                 Ty::Named(other.to_owned())
             }
         })
+    }
+    /// Arrays and maps: absent on the wire means empty.
+    pub fn is_collection(&self) -> bool {
+        matches!(self, Ty::Array(_) | Ty::Map(_))
     }
     pub fn is_integer(&self) -> bool {
         matches!(self, Ty::U32 | Ty::U64 | Ty::I32 | Ty::I64)
@@ -218,7 +243,7 @@ impl Ty {
     pub fn named(&self) -> Option<&str> {
         match self {
             Ty::Named(n) => Some(n),
-            Ty::Array(inner) => inner.named(),
+            Ty::Array(inner) | Ty::Map(inner) => inner.named(),
             _ => None,
         }
     }
@@ -231,6 +256,8 @@ pub struct Limits {
     pub max_items: Option<u64>,
     pub min_bytes: Option<u64>,
     pub max_bytes: Option<u64>,
+    /// UTF-8 length of each string of a `[string]`.
+    pub item_max_bytes: Option<u64>,
     pub min: Option<i64>,
     pub max: Option<i64>,
     pub max_json_bytes: Option<u64>,
@@ -246,6 +273,7 @@ impl Limits {
             max_items,
             min_bytes,
             max_bytes,
+            item_max_bytes,
             min,
             max,
             max_json_bytes,
@@ -256,6 +284,7 @@ impl Limits {
             && max_items.is_none()
             && min_bytes.is_none()
             && max_bytes.is_none()
+            && item_max_bytes.is_none()
             && min.is_none()
             && max.is_none()
             && max_json_bytes.is_none()
@@ -317,6 +346,20 @@ impl FieldCodes {
 }
 
 impl Field {
+    /// An optional field without limits or doc (for generated examples).
+    pub fn plain(wire: &str, ty: Ty) -> Field {
+        Field {
+            wire: wire.to_owned(),
+            rust: crate::names::snake_case(wire),
+            ty,
+            required: false,
+            doc: String::new(),
+            limits: Limits::default(),
+            fill_random: false,
+            codes: FieldCodes::default(),
+        }
+    }
+
     /// Whether callers must pass this field to `new()`.
     pub fn in_constructor(&self) -> bool {
         self.required && !self.fill_random
@@ -331,7 +374,58 @@ pub struct Rate {
     /// Wire name of the request field naming the group `per_group_per_second` applies to.
     pub group_key: Option<String>,
     pub per_group_per_second: Option<u32>,
+    /// Quotas over longer windows, or counted per item.
+    pub quotas: Vec<Quota>,
     pub documented: Vec<String>,
+}
+
+/// The window a quota counts over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Window {
+    Second,
+    Minute,
+    Hour,
+    Day,
+}
+
+impl Window {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "second" => Self::Second,
+            "minute" => Self::Minute,
+            "hour" => Self::Hour,
+            "day" => Self::Day,
+            _ => return None,
+        })
+    }
+    pub fn seconds(self) -> u64 {
+        match self {
+            Self::Second => 1,
+            Self::Minute => 60,
+            Self::Hour => 3600,
+            Self::Day => 86400,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Second => "second",
+            Self::Minute => "minute",
+            Self::Hour => "hour",
+            Self::Day => "day",
+        }
+    }
+}
+
+/// At most `limit` calls (or items of `count`) per `per`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u64,
+    pub per: Window,
+    /// Wire name of a request array whose items are counted instead of calls.
+    pub count: Option<String>,
+    /// The code the server answers beyond this quota.
+    pub code: i64,
+    pub doc: String,
 }
 
 impl Default for Rate {
@@ -341,6 +435,7 @@ impl Default for Rate {
             code: DEFAULT_RATE_CODE,
             group_key: None,
             per_group_per_second: None,
+            quotas: Vec::new(),
             documented: Vec::new(),
         }
     }
@@ -391,6 +486,8 @@ pub struct PartialFailure {
     /// For a list of structs: the struct's name and the wire names of its
     /// item and code fields. `None` for a plain list of item names.
     pub entry: Option<(String, String, String)>,
+    /// Codes that mean the item succeeded; empty: every entry failed.
+    pub ok: Vec<i64>,
 }
 
 #[derive(Debug, Clone)]
@@ -434,4 +531,51 @@ impl Endpoint {
     pub fn path(&self) -> String {
         format!("{}/{}", self.service, self.command)
     }
+}
+
+/// Whether Tencent lets the event proceed on the app's answer (`before`), or
+/// only reports it (`after`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallbackKind {
+    Before,
+    After,
+}
+
+/// A callback command Tencent POSTs to the app.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    /// `C2C.CallbackBeforeSendMsg`.
+    pub command: String,
+    /// UpperCamel variant name (`C2cBeforeSendMsg`).
+    pub variant: String,
+    /// snake_case module name.
+    pub rust: String,
+    pub kind: CallbackKind,
+    pub summary: String,
+    pub doc: String,
+    pub sources: Vec<String>,
+    pub peer_sourced: bool,
+    /// Optional query parameters sent (`None`: all).
+    pub query: Option<Vec<String>>,
+    pub request: Vec<Field>,
+    pub answer: Vec<Field>,
+    /// The ErrorCode that refuses, and what the client then sees.
+    pub reject: Option<Reject>,
+    /// The ErrorCode that drops the event silently.
+    pub drop: Option<i64>,
+    /// Custom ErrorCodes passed on to the client.
+    pub custom_codes: Option<(i64, i64)>,
+    /// On timeout: true when the event proceeds.
+    pub proceeds_on_timeout: Option<bool>,
+    pub file: String,
+}
+
+/// How a before-callback's answer refuses the event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reject {
+    /// The answer's ErrorCode that refuses.
+    pub code: i64,
+    /// The code the client then sees, when documented.
+    pub result: Option<i64>,
+    pub doc: String,
 }

@@ -2,7 +2,9 @@
 
 /// Split a wire name into words: at `_`, at lower-to-upper changes, and
 /// before the last capital of an acronym followed by lowercase
-/// (`OPPOChannelID` -> `OPPO`, `Channel`, `ID`).
+/// (`OPPOChannelID` -> `OPPO`, `Channel`, `ID`). Digits stay with the word
+/// they follow, and an acronym keeps a digit inside it (`C2C`, `P2P`), so
+/// `AllC2CUnreadMsgNum` -> `All`, `C2C`, `Unread`, `Msg`, `Num`.
 fn words(wire: &str) -> Vec<String> {
     let chars: Vec<char> = wire.chars().collect();
     let mut out = Vec::new();
@@ -17,7 +19,20 @@ fn words(wire: &str) -> Vec<String> {
         if c.is_uppercase() && !cur.is_empty() {
             let prev = chars[i - 1];
             let next_lower = chars.get(i + 1).is_some_and(|n| n.is_lowercase());
-            if prev.is_lowercase() || prev.is_ascii_digit() || (prev.is_uppercase() && next_lower) {
+            // A digit continues an acronym (`C2C`) but ends a word (`Msg2Group`).
+            let split = if prev.is_ascii_digit() {
+                cur.trim_end_matches(|c: char| c.is_ascii_digit())
+                    .chars()
+                    .last()
+                    .is_none_or(char::is_lowercase)
+            } else {
+                // `IDs`, `URLs`: a plural `s` stays with its acronym.
+                let plural = next_lower
+                    && chars.get(i + 1) == Some(&'s')
+                    && chars.get(i + 2).is_none_or(|c| !c.is_lowercase());
+                prev.is_lowercase() || (prev.is_uppercase() && next_lower && !plural)
+            };
+            if split {
                 out.push(std::mem::take(&mut cur));
             }
         }
@@ -162,6 +177,16 @@ mod tests {
                 "app_defined_data_filter_group",
             ),
             ("Tag_Profile_IM_Nick", "tag_profile_im_nick"),
+            ("AllC2CUnreadMsgNum", "all_c2c_unread_msg_num"),
+            ("C2CUnreadMsgNumList", "c2c_unread_msg_num_list"),
+            ("get_c2c_unread_msg_num", "get_c2c_unread_msg_num"),
+            ("P2PFlag", "p2p_flag"),
+            ("Msg2Group", "msg2_group"),
+            ("TopicIDList", "topic_id_list"),
+            ("UserIDs", "user_ids"),
+            ("iOSBadge", "i_os_badge"),
+            ("C2C", "c2c"),
+            ("ImportGroupMsg2", "import_group_msg2"),
         ] {
             assert_eq!(snake_case(wire), rust, "{wire}");
         }

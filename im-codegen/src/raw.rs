@@ -17,6 +17,9 @@ pub struct RawFile {
     pub unions: Vec<Spanned<RawUnion>>,
     #[serde(default)]
     pub error: Vec<Spanned<RawError>>,
+    /// Callbacks Tencent sends to the app (webhooks).
+    #[serde(default)]
+    pub callback: Vec<Spanned<RawCallback>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -65,8 +68,24 @@ pub struct RawRate {
     /// The request field naming the group that `per_group_per_second` applies to.
     pub group_key: Option<Spanned<String>>,
     pub per_group_per_second: Option<Spanned<i64>>,
+    /// Quotas over longer windows, or counted per item.
+    #[serde(default)]
+    pub quotas: Vec<Spanned<RawQuota>>,
     #[serde(default)]
     pub documented: Vec<String>,
+}
+
+/// `{ limit = 12000, per = "minute", count = "To_Account", code = 90057, doc = "..." }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawQuota {
+    pub limit: Spanned<i64>,
+    pub per: Spanned<String>,
+    /// A request array whose items are counted instead of one per call.
+    pub count: Option<Spanned<String>>,
+    /// The code the server answers beyond this quota (default: the rate's code).
+    pub code: Option<Spanned<i64>>,
+    pub doc: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -124,6 +143,10 @@ pub struct RawPartialFailure {
     pub item: Option<String>,
     /// The integer field of each failure holding its code.
     pub code: Option<String>,
+    /// Codes that mean the item succeeded (for lists that report every
+    /// item); without them every entry is a failure.
+    #[serde(default)]
+    pub ok: Vec<i64>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -149,6 +172,8 @@ pub struct RawField {
     pub max_items: Option<Spanned<i64>>,
     pub min_bytes: Option<Spanned<i64>>,
     pub max_bytes: Option<Spanned<i64>>,
+    /// UTF-8 length of each string of a `[string]`.
+    pub item_max_bytes: Option<Spanned<i64>>,
     pub min: Option<Spanned<i64>>,
     pub max: Option<Spanned<i64>>,
     pub max_json_bytes: Option<Spanned<i64>>,
@@ -173,6 +198,9 @@ pub struct RawStruct {
 pub struct RawEnum {
     pub name: Spanned<String>,
     pub doc: Option<String>,
+    /// `"int"` for integer wire values; string values by default.
+    #[serde(rename = "type")]
+    pub kind: Option<Spanned<String>>,
     pub derive: Option<Vec<Spanned<String>>>,
     pub values: Vec<Spanned<RawEnumValue>>,
 }
@@ -180,7 +208,7 @@ pub struct RawEnum {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawEnumValue {
-    pub wire: Spanned<String>,
+    pub wire: Spanned<RawWire>,
     pub name: Option<Spanned<String>>,
     pub doc: Option<String>,
 }
@@ -217,4 +245,59 @@ pub struct RawError {
     pub name: Spanned<String>,
     pub retry: Spanned<String>,
     pub doc: String,
+}
+
+/// An enum value as written: a string, or an integer for `type = "int"` enums.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum RawWire {
+    Str(String),
+    Int(i64),
+}
+
+/// `[[callback]]`: a command Tencent POSTs to the app's callback URL.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCallback {
+    pub command: Spanned<String>,
+    pub name: Option<Spanned<String>>,
+    /// `"before"` (the answer decides) or `"after"` (a notification).
+    pub kind: Spanned<String>,
+    pub summary: Spanned<String>,
+    pub doc: Option<String>,
+    #[serde(default)]
+    pub sources: Vec<String>,
+    /// Fields known only from a peer SDK, not from a Tencent page.
+    #[serde(default)]
+    pub peer_sourced: bool,
+    /// Optional query parameters this command sends (all when absent).
+    pub query: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    pub request: Vec<Spanned<RawField>>,
+    #[serde(default)]
+    pub answer: Vec<Spanned<RawField>>,
+    pub reject: Option<Spanned<RawReject>>,
+    /// The ErrorCode that drops the event silently.
+    pub drop: Option<Spanned<i64>>,
+    /// The documented range of custom ErrorCodes passed on to the client.
+    pub custom_codes: Option<Spanned<RawCodeRange>>,
+    /// What Tencent does when the app does not answer in time.
+    pub timeout_default: Option<Spanned<String>>,
+}
+
+/// `{ code = 1, result = 20006, doc = "..." }`: the ErrorCode that refuses, and
+/// the code the client then sees.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReject {
+    pub code: i64,
+    pub result: Option<i64>,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCodeRange {
+    pub min: i64,
+    pub max: i64,
 }

@@ -197,7 +197,7 @@ fn the_real_specs_load_clean() {
 }
 
 #[test]
-fn union_variants_must_be_structs_and_at_most_one_must_name_a_tag() {
+fn union_variants_must_name_known_types_and_at_most_one_must_name_a_tag() {
     let errs = errors(
         r#"
 [[enum]]
@@ -216,13 +216,15 @@ at_most_one = ["NOTE", "Nope"]
 variants = [
   { wire = "NOTE", type = "Note" },
   { wire = "MOOD", type = "Mood" },
+  { wire = "TEXT", type = "string" },
+  { wire = "LOST", type = "Missing" },
 ]
 "#,
     );
     assert_eq!(errs.len(), 2, "{errs:#?}");
     assert!(
         errs[0].contains(
-            "field `MOOD`: unknown type `Mood`: a union variant must name a declared struct"
+            "field `LOST`: unknown type `Missing`: a union variant holds a declared type or a field type"
         ),
         "{}",
         errs[0]

@@ -46,6 +46,7 @@ fn extension_bindings() {
         }],
         Mode::Extension {
             trait_name: "ExtraApi".into(),
+            module: "extra_api".into(),
         },
     );
     insta::assert_snapshot!("extension_bindings", code);
@@ -82,6 +83,7 @@ response = [
         }],
         Mode::Extension {
             trait_name: "DemoApi".into(),
+            module: "demo_api".into(),
         },
     );
     insta::assert_snapshot!("small_spec", code);

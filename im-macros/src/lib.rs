@@ -5,8 +5,9 @@
 //! `file:line:col`, the entry and the field.
 //!
 //! ```ignore
-//! // In another crate: endpoints from your own spec, as a trait on im_api::Client.
-//! im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi");
+//! // In another crate: endpoints from your own spec, as a trait on im_api::Client,
+//! // all inside the module `extra_api`.
+//! im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi", module = "extra_api");
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -29,6 +30,10 @@ use syn::{Ident, LitStr, Token};
 /// - `ext_trait = "Name"`: emit the client methods as a trait implemented for
 ///   `im_api::Client` (for crates other than `im-api`). Shared types and the
 ///   error catalogue of `im-api` are available to the spec.
+/// - `module = "my_api"`: with `ext_trait`, the module everything is emitted
+///   into (`my_api::api`, `my_api::types`, `my_api::ENDPOINTS`, the trait);
+///   defaults to the trait name in snake_case. Nothing else is added to the
+///   calling module, so `use im_api::api;` beside the macro still works.
 /// - `internal`: used by `im-api` itself (inherent methods, `PublicError`).
 ///
 /// Cargo rebuilds when a spec file changes: every file read is tracked with
@@ -48,6 +53,7 @@ enum Arg {
     Inline(LitStr),
     File(LitStr),
     ExtTrait(LitStr),
+    Module(LitStr),
 }
 
 struct Args(Vec<(Ident, Arg)>);
@@ -67,10 +73,11 @@ impl Parse for Args {
                     "inline" => Arg::Inline(lit),
                     "file" => Arg::File(lit),
                     "ext_trait" => Arg::ExtTrait(lit),
+                    "module" => Arg::Module(lit),
                     other => {
                         return Err(syn::Error::new(
                             key.span(),
-                            format!("unknown argument `{other}`: expected path, inline, file, ext_trait or internal"),
+                            format!("unknown argument `{other}`: expected path, inline, file, ext_trait, module or internal"),
                         ))
                     }
                 }
@@ -86,7 +93,7 @@ impl Parse for Args {
 
 fn expand(args: Args) -> syn::Result<proc_macro2::TokenStream> {
     let mut internal = false;
-    let (mut path, mut inline, mut file, mut ext) = (None, None, None, None);
+    let (mut path, mut inline, mut file, mut ext, mut module) = (None, None, None, None, None);
     for (_, a) in args.0 {
         match a {
             Arg::Internal => internal = true,
@@ -94,6 +101,7 @@ fn expand(args: Args) -> syn::Result<proc_macro2::TokenStream> {
             Arg::Inline(l) => inline = Some(l),
             Arg::File(l) => file = Some(l),
             Arg::ExtTrait(l) => ext = Some(l),
+            Arg::Module(l) => module = Some(l),
         }
     }
     let mode = match (internal, &ext) {
@@ -105,8 +113,19 @@ fn expand(args: Args) -> syn::Result<proc_macro2::TokenStream> {
                     "`ext_trait` must be an UpperCamelCase trait name",
                 ));
             }
+            let module = match &module {
+                Some(m) if im_codegen::names::is_snake(&m.value()) && !im_codegen::names::is_keyword(&m.value()) => m.value(),
+                Some(m) => {
+                    return Err(syn::Error::new(
+                        m.span(),
+                        "`module` must be a snake_case module name",
+                    ))
+                }
+                None => im_codegen::names::snake_case(&t.value()),
+            };
             Mode::Extension {
                 trait_name: t.value(),
+                module,
             }
         }
         (true, Some(t)) => {

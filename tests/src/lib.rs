@@ -15,9 +15,16 @@ use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
 
-/// Endpoints from `tests/specs/extra.toml`, as the `ExtraApi` trait on `im_api::Client`.
-pub mod extra {
-    im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi");
+// An extension crate's own endpoints, declared beside `use im_api::api;`:
+// everything the macro emits lives in the module `extra` it is given, so the
+// two `api`s do not collide.
+use im_api::api;
+
+im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi", module = "extra");
+
+/// im-api's endpoint and the extension's endpoint of the same path, side by side.
+pub fn sendmsg_paths() -> (&'static str, &'static str) {
+    (api::sendmsg::META.path, extra::api::sendmsg_with_note::META.path)
 }
 
 pub const SDKAPPID: u64 = 1400000000;

@@ -152,7 +152,7 @@ fn create(shared: &Shared, r: create_group::Request) -> Value {
         .chain(r.member_list.into_iter().map(|m| m.member_account))
         .collect();
     st.add_group(id.clone(), r.group_type, members);
-    ok(to_json(&create_group::Response { group_id: id }))
+    ok(to_json(&create_group::Response { group_id: id, r#type: None, huge_group_flag: None }))
 }
 
 /// Group IDs in order, a page at a time; `Next` is the index of the next one.
@@ -255,7 +255,7 @@ fn group_msg(shared: &Shared, caller: &str, r: send_group_msg::Request) -> Value
     for m in &targets {
         st.deliver(m, &d);
     }
-    let answer = ok(to_json(&send_group_msg::Response { msg_time, msg_seq }));
+    let answer = ok(to_json(&send_group_msg::Response { msg_time, msg_seq, msg_drop_reason: None }));
     st.remember(dedup, now, answer.clone());
     answer
 }

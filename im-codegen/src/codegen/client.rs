@@ -4,50 +4,15 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use super::{doc_attrs, ident, Gen, Mode};
-use crate::model::*;
 
 impl Gen<'_> {
-    pub(super) fn method_doc(&self, e: &Endpoint) -> String {
-        let mut s = format!("{}\n\n", e.summary);
-        if !e.doc.is_empty() {
-            s.push_str(&e.doc);
-            s.push_str("\n\n");
-        }
-        s.push_str(&format!("`POST /v4/{}`", e.path()));
-        if let Some(r) = e.rate.per_second {
-            s.push_str(&format!("; at most {r} calls/s"));
-        }
-        if let Some(r) = e.rate.per_group_per_second {
-            s.push_str(&format!(", {r} messages/s per group"));
-        }
-        s.push('.');
-        if !e.group_types.is_empty() {
-            s.push_str(&format!(" Group types: {}.", e.group_types.join(", ")));
-        }
-        if !e.errors.is_empty() {
-            let list: Vec<String> = e.errors.iter().map(|x| x.code.to_string()).collect();
-            s.push_str(&format!(
-                " Documented error codes: {} (see [`api::{}::Error`]).",
-                list.join(", "),
-                e.rust
-            ));
-        }
-        if e.partial_failure.is_some() {
-            s.push_str(" Per-item failures are returned in the response, not as an error.");
-        }
-        if e.partial {
-            s.push_str("\n\nThe spec entry is partial: the reference lacks a full field table.");
-        }
-        s
-    }
-
     pub(super) fn client(&self, mode: &Mode) -> TokenStream {
         let krate = self.krate;
         match mode {
             Mode::Internal => {
                 let methods = self.spec.endpoints.iter().map(|e| {
                     let m = ident(&e.rust);
-                    let d = doc_attrs(&self.method_doc(e));
+                    let d = doc_attrs(&self.endpoint_doc(e, true));
                     quote! {
                         #d
                         pub async fn #m(&self, request: api::#m::Request) -> api::#m::Result {
@@ -61,11 +26,11 @@ impl Gen<'_> {
                     }
                 }
             }
-            Mode::Extension { trait_name } => {
+            Mode::Extension { trait_name, .. } => {
                 let t = ident(trait_name);
                 let sigs = self.spec.endpoints.iter().map(|e| {
                     let m = ident(&e.rust);
-                    let d = doc_attrs(&self.method_doc(e));
+                    let d = doc_attrs(&self.endpoint_doc(e, true));
                     quote! {
                         #d
                         fn #m(&self, request: api::#m::Request) -> impl ::core::future::Future<Output = api::#m::Result> + ::core::marker::Send;

@@ -39,7 +39,7 @@ impl Gen<'_> {
         let m = ident(&e.rust);
         let req = ident("Request");
         let resp = ident("Response");
-        let module_doc = doc_attrs(&format!("`{}`: {}", e.path(), e.summary));
+        let module_doc = doc_attrs(&format!("`{}`: {}", e.path(), self.endpoint_doc(e, false)));
         let req_rec = self.record(
             &req,
             &format!("Request body of `{}`.", e.path()),
@@ -134,10 +134,11 @@ impl Gen<'_> {
             return quote!(impl #krate::__private::PartialFailures for Response {});
         };
         let n = ident(&field(&e.response, &p.list).rust);
-        let failed = match &p.entry {
-            None => {
-                quote!(self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect())
-            }
+        let (failed, count) = match &p.entry {
+            None => (
+                quote!(self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect()),
+                quote!(self.#n.len()),
+            ),
             Some((struct_name, item, code)) => {
                 let Some(TypeDef::Struct(elem)) = self.spec.type_def(struct_name) else {
                     unreachable!("checked: the failure list holds a struct")
@@ -146,13 +147,27 @@ impl Gen<'_> {
                     ident(&field(&elem.fields, item).rust),
                     ident(&field(&elem.fields, code).rust),
                 );
-                quote!(self.#n.iter().map(|f| (f.#item.clone(), ::core::option::Option::Some(f.#code as i64))).collect())
+                let code_of = if elem.fields.iter().any(|f| f.rust == code.to_string() && matches!(f.ty, Ty::Named(_))) {
+                    quote!(f.#code.as_i64())
+                } else {
+                    quote!(f.#code as i64)
+                };
+                let ok: Vec<_> = p.ok.iter().map(|c| lit_i64(*c)).collect();
+                let keep = if ok.is_empty() {
+                    quote!(|_: &&_| true)
+                } else {
+                    quote!(|f: &&_| ![#(#ok),*].contains(&#code_of))
+                };
+                (
+                    quote!(self.#n.iter().filter(#keep).map(|f| (f.#item.clone(), ::core::option::Option::Some(#code_of))).collect()),
+                    quote!(self.#n.iter().filter(#keep).count()),
+                )
             }
         };
         quote! {
             impl #krate::__private::PartialFailures for Response {
                 fn partial_failures(&self) -> usize {
-                    self.#n.len()
+                    #count
                 }
                 fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, ::core::option::Option<i64>)> {
                     #failed
@@ -174,7 +189,7 @@ impl Gen<'_> {
             let f = field(&e.response, d);
             let n = ident(&f.rust);
             let (_, optional) = self.storage(f, 2, true);
-            let test = match (f.ty == Ty::Bool01, optional) {
+            let test = match (matches!(f.ty, Ty::Bool01 | Ty::Bool), optional) {
                 (true, true) => quote!(response.#n == ::core::option::Option::Some(true)),
                 (true, false) => quote!(response.#n),
                 (false, true) => quote!(response.#n.is_some_and(|v| v != 0)),
@@ -371,6 +386,8 @@ impl Gen<'_> {
             let w = &f.wire;
             let check = if f.ty == Ty::Bool01 {
                 quote!(#krate::__private::check_bool01(value))
+            } else if f.ty == Ty::I64OrString {
+                quote!(#krate::__private::check_i64_or_string(value))
             } else {
                 let t = self.ty(&f.ty, 2);
                 quote!(#krate::__private::check_type::<#t>(value))

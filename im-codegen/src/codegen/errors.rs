@@ -30,22 +30,14 @@ impl Gen<'_> {
             let code = lit_i64(*code);
             quote!(#code => Self::#n,)
         });
-        let code_arms = variants.iter().map(|(code, n, _, _)| {
+        let info_arms = variants.iter().map(|(code, n, r, d)| {
             let n = ident(n);
             let code = lit_i64(*code);
-            quote!(Self::#n => #code,)
-        });
-        let retry_arms = variants.iter().map(|(_, n, r, _)| {
-            let n = ident(n);
             let r = ident(r.variant());
-            quote!(Self::#n => #krate::RetryClass::#r,)
+            quote!(Self::#n => #krate::ErrorInfo { code: #code, retry: #krate::RetryClass::#r, description: #d },)
         });
-        let desc_arms = variants.iter().map(|(_, n, _, d)| {
-            let n = ident(n);
-            quote!(Self::#n => #d,)
-        });
-        let (pub_var, pub_from, pub_code, pub_retry, pub_desc) = if public {
-            (quote!(), quote!(), quote!(), quote!(), quote!())
+        let (pub_var, pub_from, pub_info) = if public {
+            (quote!(), quote!(), quote!())
         } else {
             (
                 quote! {
@@ -53,9 +45,7 @@ impl Gen<'_> {
                     Public(#krate::PublicError),
                 },
                 quote!(c if (60000..=79999).contains(&c) => Self::Public(<#krate::PublicError as #krate::EndpointError>::from_code(c)),),
-                quote!(Self::Public(p) => #krate::EndpointError::code(p),),
-                quote!(Self::Public(p) => #krate::EndpointError::retry_class(p),),
-                quote!(Self::Public(p) => #krate::EndpointError::description(p),),
+                quote!(Self::Public(p) => #krate::EndpointError::info(p),),
             )
         };
         quote! {
@@ -81,35 +71,35 @@ impl Gen<'_> {
                         c => Self::Unknown(c),
                     }
                 }
-                fn code(&self) -> i64 {
+                fn info(&self) -> #krate::ErrorInfo {
                     match self {
-                        #(#code_arms)*
-                        #pub_code
-                        Self::Unknown(c) => *c,
-                    }
-                }
-                fn retry_class(&self) -> #krate::RetryClass {
-                    match self {
-                        #(#retry_arms)*
-                        #pub_retry
-                        Self::Unknown(_) => #krate::RetryClass::Permanent,
-                    }
-                }
-                fn description(&self) -> &'static str {
-                    match self {
-                        #(#desc_arms)*
-                        #pub_desc
-                        Self::Unknown(_) => "an error code the spec does not list",
+                        #(#info_arms)*
+                        #pub_info
+                        // Not listed here: the catalogue's class (10023 stays rate-limited).
+                        Self::Unknown(c) => #krate::ErrorInfo::unlisted(*c),
                     }
                 }
             }
             impl ::core::fmt::Display for #name {
                 fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
-                    let code = #krate::EndpointError::code(self);
-                    let text = #krate::EndpointError::description(self);
-                    ::core::write!(f, "{code}: {text}")
+                    #krate::EndpointError::info(self).fmt(f)
                 }
             }
+        }
+    }
+
+    /// Every code of the catalogue (im-api only), sorted by code.
+    pub(super) fn catalogue(&self) -> TokenStream {
+        let krate = self.krate;
+        let entries = self.spec.errors.values().map(|e| {
+            let (code, name, doc) = (lit_i64(e.code), &e.name, &e.doc);
+            let retry = ident(e.retry.variant());
+            quote!(#krate::CatalogueEntry { code: #code, name: #name, retry: #krate::RetryClass::#retry, doc: #doc })
+        });
+        quote! {
+            /// The error-code catalogue of the spec (`errors.toml` and the codes
+            /// endpoints declare), sorted by code.
+            pub const CATALOGUE: &[#krate::CatalogueEntry] = &[#(#entries),*];
         }
     }
 

@@ -25,8 +25,10 @@ impl Gen<'_> {
                 let v = lit_i64(v);
                 quote!(#v)
             }
+            Ty::I64OrString => quote!(1),
+            Ty::Map(_) => quote!(::core::default::Default::default()),
             Ty::F64 => quote!(0.0),
-            Ty::Bool01 => quote!(false),
+            Ty::Bool01 | Ty::Bool => quote!(false),
             Ty::Json => {
                 quote!(#krate::__private::serde_json::Value::Object(::core::default::Default::default()))
             }

@@ -11,10 +11,13 @@
 //! qualified paths so user code cannot shadow anything.
 
 mod client;
+mod docs;
 mod endpoint;
+mod enums;
 mod errors;
 mod example;
 mod types;
+mod serde;
 mod validate;
 
 use proc_macro2::{Ident, Span, TokenStream};
@@ -30,7 +33,12 @@ pub enum Mode {
     /// `PublicError` enum from the catalogue.
     Internal,
     /// In another crate: an extension trait implemented for `im_api::Client`.
-    Extension { trait_name: String },
+    Extension {
+        trait_name: String,
+        /// The module everything is emitted into (`my_api`), so nothing the
+        /// macro declares collides with the caller's names.
+        module: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -58,7 +66,10 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
         }
     };
     let public = match opts.mode {
-        Mode::Internal => g.public_error(),
+        Mode::Internal => {
+            let (p, c) = (g.public_error(), g.catalogue());
+            quote!(#p #c)
+        }
         Mode::Extension { .. } => quote!(),
     };
     let modules = spec.endpoints.iter().map(|e| g.endpoint_module(e));
@@ -80,7 +91,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     } else {
         quote!()
     };
-    quote! {
+    let body = quote! {
         #types
         #public
         /// One module per endpoint: `Request`, `Response`, the endpoint's `Error` codes and `META`.
@@ -91,6 +102,21 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
                 pub const ENDPOINTS: &[&#krate::EndpointMeta] = &[#(#metas),*];
         #routes
         #client
+    };
+    match &opts.mode {
+        Mode::Internal => body,
+        Mode::Extension { trait_name, module } => {
+            let m = ident(module);
+            let doc = format!(
+                " Endpoints of this crate's own spec: `api`, `types`, `ENDPOINTS` and the `{trait_name}` trait (methods on `im_api::Client`)."
+            );
+            quote! {
+                #[doc = #doc]
+                pub mod #m {
+                    #body
+                }
+            }
+        }
     }
 }
 
@@ -206,11 +232,16 @@ impl Gen<'_> {
             Ty::I32 => quote!(i32),
             Ty::I64 => quote!(i64),
             Ty::F64 => quote!(f64),
-            Ty::Bool01 => quote!(bool),
+            Ty::Bool01 | Ty::Bool => quote!(bool),
             Ty::Json => quote!(#krate::__private::serde_json::Value),
+            Ty::I64OrString => quote!(i64),
             Ty::Array(inner) => {
                 let inner = self.ty(inner, depth);
                 quote!(::std::vec::Vec<#inner>)
+            }
+            Ty::Map(inner) => {
+                let inner = self.ty(inner, depth);
+                quote!(::std::collections::BTreeMap<::std::string::String, #inner>)
             }
             Ty::Named(n) => self.named_path(n, depth),
         }
@@ -219,9 +250,9 @@ impl Gen<'_> {
     /// How a field is stored: (type tokens, is Option, is Vec defaulting to empty).
     fn storage(&self, f: &Field, depth: usize, response: bool) -> (TokenStream, bool) {
         let base = self.ty(&f.ty, depth);
-        let is_vec = matches!(f.ty, Ty::Array(_));
+        let is_vec = f.ty.is_collection();
         let optional = if response {
-            !(is_vec || (f.required && !matches!(f.ty, Ty::Named(_))))
+            !(is_vec || f.required)
         } else {
             !is_vec && (!f.required || f.fill_random)
         };
@@ -229,49 +260,6 @@ impl Gen<'_> {
             (quote!(::core::option::Option<#base>), true)
         } else {
             (base, false)
-        }
-    }
-
-    fn serde_field_attrs(
-        &self,
-        f: &Field,
-        optional: bool,
-        response: bool,
-        d: Directions,
-    ) -> TokenStream {
-        let krate = self.krate;
-        let mut parts = Vec::new();
-        if f.rust != f.wire {
-            let w = &f.wire;
-            parts.push(quote!(rename = #w));
-        }
-        let is_vec = matches!(f.ty, Ty::Array(_));
-        // Decoding: anything that may be absent defaults (responses also
-        // default required fields, so a missing field is not a hard failure).
-        if d.de && (optional || (is_vec && !f.required) || (response && f.required)) {
-            parts.push(quote!(default));
-        }
-        if d.ser {
-            if optional {
-                parts.push(quote!(
-                    skip_serializing_if = "::core::option::Option::is_none"
-                ));
-            } else if is_vec && !f.required {
-                parts.push(quote!(skip_serializing_if = "::std::vec::Vec::is_empty"));
-            }
-        }
-        if f.ty == Ty::Bool01 {
-            let path = if optional {
-                format!("{krate}::__private::bool01::option").replace(' ', "")
-            } else {
-                format!("{krate}::__private::bool01").replace(' ', "")
-            };
-            parts.push(quote!(with = #path));
-        }
-        if parts.is_empty() {
-            quote!()
-        } else {
-            quote!(#[serde(#(#parts),*)])
         }
     }
 
@@ -284,12 +272,8 @@ impl Gen<'_> {
         }
     }
 
-    fn emulator_de(&self, d: Directions) -> bool {
-        self.emulator_extra(d).de
-    }
-
-    fn derives(&self, d: Directions, eq: bool, default: bool) -> TokenStream {
-        let krate = self.krate;
+    /// The std derives of a record (serde impls are written out by `serde.rs`).
+    fn derives(&self, eq: bool, default: bool) -> TokenStream {
         let mut list = vec![quote!(Debug), quote!(Clone), quote!(PartialEq)];
         if eq {
             list.push(quote!(Eq));
@@ -297,35 +281,13 @@ impl Gen<'_> {
         if default {
             list.push(quote!(Default));
         }
-        if d.ser {
-            list.push(quote!(#krate::__private::serde::Serialize));
-        }
-        if d.de {
-            list.push(quote!(#krate::__private::serde::Deserialize));
-        }
-        let serde_crate = if d.ser || d.de {
-            let p = format!("{krate}::__private::serde").replace(' ', "");
-            quote!(#[serde(crate = #p)])
-        } else {
-            quote!()
-        };
-        let extra = self.emulator_extra(d);
-        let emulator = match (extra.ser, extra.de) {
-            (true, _) => {
-                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Serialize))])
-            }
-            (_, true) => {
-                quote!(#[cfg_attr(feature = "raw", derive(#krate::__private::serde::Deserialize))])
-            }
-            _ => quote!(),
-        };
-        quote!(#[derive(#(#list),*)] #emulator #serde_crate)
+        quote!(#[derive(#(#list),*)])
     }
 
     fn is_eq(&self, ty: &Ty) -> bool {
         match ty {
             Ty::F64 | Ty::Json => false,
-            Ty::Array(inner) => self.is_eq(inner),
+            Ty::Array(inner) | Ty::Map(inner) => self.is_eq(inner),
             Ty::Named(n) => match self.spec.type_def(n) {
                 Some(TypeDef::Struct(s)) => s.fields.iter().all(|f| self.is_eq(&f.ty)),
                 Some(TypeDef::Enum(_)) => true,

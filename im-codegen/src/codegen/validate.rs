@@ -55,7 +55,11 @@ impl Gen<'_> {
                             let (ne, lo, hi) = (l.non_empty, opt(l.min_items), opt(l.max_items));
                             body.push(quote!(v.items(#w, value.len(), #ne, #lo, #hi);));
                         }
-                                                if nested {
+                        if let Some(max) = l.item_max_bytes {
+                            let max = proc_macro2::Literal::u64_unsuffixed(max);
+                            body.push(quote!(v.each_string(#w, value, #max);));
+                        }
+                        if nested {
                             body.push(quote!(v.each(#w, value);));
                         }
                         if let Some(TypeDef::Union(u)) = inner.named().and_then(|n| self.spec.type_def(n)) {
@@ -91,7 +95,7 @@ impl Gen<'_> {
                 let n = ident(&f.rust);
                 match &f.ty {
                     Ty::Array(_) => quote!(!self.#n.is_empty()),
-                    Ty::Bool01 => quote!(self.#n == ::core::option::Option::Some(true)),
+                    Ty::Bool01 | Ty::Bool => quote!(self.#n == ::core::option::Option::Some(true)),
                     _ => quote!(self.#n.is_some()),
                 }
             };

@@ -23,6 +23,7 @@ pub(crate) struct FailureList {
     pub list: String,
     pub item: Option<String>,
     pub code: Option<String>,
+    pub ok: Vec<i64>,
 }
 
 pub(super) fn lower_partial_failure(raw: &RawPartialFailure) -> FailureList {
@@ -30,5 +31,6 @@ pub(super) fn lower_partial_failure(raw: &RawPartialFailure) -> FailureList {
         list: raw.list.clone(),
         item: raw.item.clone(),
         code: raw.code.clone(),
+        ok: raw.ok.clone(),
     }
 }

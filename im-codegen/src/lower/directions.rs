@@ -30,6 +30,15 @@ pub(super) fn compute(spec: &mut Spec) {
             }
         }
     }
+    for cb in &spec.callbacks {
+        for (fields, ser) in [(&cb.request, false), (&cb.answer, true)] {
+            for f in fields {
+                if let Some(n) = f.ty.named() {
+                    stack.push((n.to_owned(), ser));
+                }
+            }
+        }
+    }
     while let Some((name, ser)) = stack.pop() {
         let d = need.entry(name.clone()).or_default();
         let slot = if ser { &mut d.ser } else { &mut d.de };
@@ -47,7 +56,9 @@ pub(super) fn compute(spec: &mut Spec) {
             }
             Some(TypeDef::Union(u)) => {
                 for v in &u.variants {
-                    stack.push((v.ty.clone(), ser));
+                    if let Some(n) = v.ty.named() {
+                        stack.push((n.to_owned(), ser));
+                    }
                 }
             }
             _ => {}

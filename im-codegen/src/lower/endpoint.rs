@@ -72,6 +72,7 @@ impl Lowering<'_> {
             let code = r.get_ref().code.as_ref();
             rate.code = check::code(&scope, code, "rate.code", DEFAULT_RATE_CODE, &documented);
             check::group_key(&scope, r.get_ref(), &mut rate, &request, r.span().start);
+            check::quotas(&scope, r.get_ref(), &mut rate, &request, &documented);
         }
         check::field_codes(&scope, &e.request, &request, &documented);
         let partial_failure = e.partial_failure.as_ref().and_then(|p| {
@@ -126,7 +127,7 @@ impl Lowering<'_> {
     }
 
     /// Declared types by name, as far as lowered.
-    fn known_types(&self) -> BTreeMap<String, Kind> {
+    pub(super) fn known_types(&self) -> BTreeMap<String, Kind> {
         self.spec
             .types
             .iter()

@@ -160,6 +160,11 @@ fn lower_limits(fs: &Scope<'_>, f: &RawField, ty: &Ty, request_side: bool) -> Li
         max_items: count(&f.max_items, is_array, "max_items"),
         min_bytes: count(&f.min_bytes, is_string, "min_bytes"),
         max_bytes: count(&f.max_bytes, is_string, "max_bytes"),
+        item_max_bytes: count(
+            &f.item_max_bytes,
+            *ty == Ty::Array(Box::new(Ty::String)),
+            "item_max_bytes",
+        ),
         max_json_bytes: count(&f.max_json_bytes, true, "max_json_bytes"),
         legacy_max_json_bytes: count(&f.legacy_max_json_bytes, true, "legacy_max_json_bytes"),
         ..Limits::default()

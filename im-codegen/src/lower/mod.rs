@@ -8,6 +8,7 @@
 //! - cross-references between those parts are checked in [`crate::check`];
 //! - `directions`: which serde directions each type needs.
 
+mod callbacks;
 mod catalogue;
 mod chunking;
 mod conflicts;
@@ -68,6 +69,17 @@ pub fn load_partial(sources: &[Source], builtin: &[Source]) -> (Spec, Diagnostic
         }
         for ep in &raw.endpoint {
             lw.lower_endpoint(src, ep, &mut seen);
+        }
+    }
+    // Pass 4: callbacks.
+    let mut commands = std::collections::HashMap::new();
+    for (src, raw, external) in &parsed {
+        if *external || raw.callback.is_empty() {
+            continue;
+        }
+        let known = lw.known_types();
+        for cb in &raw.callback {
+            lw.lower_callback(src, cb, &known, &mut commands);
         }
     }
     let mut spec = lw.spec;

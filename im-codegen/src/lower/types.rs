@@ -43,6 +43,15 @@ impl Lowering<'_> {
 
     fn lower_enum(&self, src: &Source, e: &RawEnum, external: bool) -> EnumDef {
         let scope = self.cx.scope(src, format!("enum `{}`", e.name.get_ref()));
+        let int = match &e.kind {
+            None => false,
+            Some(k) if k.get_ref() == "string" => false,
+            Some(k) if k.get_ref() == "int" => true,
+            Some(k) => {
+                scope.error(k, format!("unknown enum type `{}`: expected \"string\" or \"int\"", k.get_ref()));
+                false
+            }
+        };
         let mut values = Vec::new();
         let mut wires = BTreeSet::new();
         let mut rust = BTreeSet::new();
@@ -50,42 +59,14 @@ impl Lowering<'_> {
             scope.error(&e.name, "an enum needs at least one value");
         }
         for v in &e.values {
-            let v = v.get_ref();
-            let wire = v.wire.get_ref();
-            let name = v
-                .name
-                .as_ref()
-                .map_or_else(|| names::upper_camel(wire), |n| n.get_ref().clone());
-            let at = v
-                .name
-                .as_ref()
-                .map_or(v.wire.span().start, |n| n.span().start);
-            let scope = scope.field(wire);
-            if !wires.insert(wire.clone()) {
-                scope.error(&v.wire, "duplicate enum wire value");
-            } else if !names::is_upper_camel(&name) || name == "Unknown" {
-                scope.error_at(
-                    at,
-                    format!(
-                        "variant name `{name}` is not a usable UpperCamelCase identifier (set `name`)"
-                    ),
-                );
-            } else if !rust.insert(name.clone()) {
-                scope.error_at(
-                    at,
-                    format!("two values map to the variant `{name}` (set `name`)"),
-                );
-            } else {
-                values.push(EnumValue {
-                    wire: wire.clone(),
-                    name,
-                    doc: doc_of(&v.doc),
-                });
+            if let Some(value) = enum_value(&scope, v.get_ref(), int, &mut wires, &mut rust) {
+                values.push(value);
             }
         }
         EnumDef {
             name: e.name.get_ref().clone(),
             doc: doc_of(&e.doc),
+            int,
             values,
             directions: directions(&scope, &e.derive),
             external,
@@ -128,17 +109,20 @@ impl Lowering<'_> {
                 );
                 continue;
             }
-            if known.get(ty) != Some(&Kind::Struct) {
-                scope.error(
-                    &v.ty,
-                    format!("unknown type `{ty}`: a union variant must name a declared struct"),
-                );
-                continue;
-            }
+            let ty = match Ty::parse(ty) {
+                Ok(t) if t.named().is_none_or(|n| known.contains_key(n)) => t,
+                _ => {
+                    scope.error(
+                        &v.ty,
+                        format!("unknown type `{ty}`: a union variant holds a declared type or a field type (string, u32, [T], ...)"),
+                    );
+                    continue;
+                }
+            };
             variants.push(UnionVariant {
                 wire: wire.clone(),
                 name,
-                ty: ty.clone(),
+                ty,
                 doc: doc_of(&v.doc),
             });
         }
@@ -179,4 +163,58 @@ fn directions(scope: &Scope<'_>, derive: &Option<Vec<Spanned<String>>>) -> Direc
         }
     }
     d
+}
+
+/// One enum value: its wire form must match the enum's type, and its
+/// variant name must be usable and unique.
+fn enum_value(
+    scope: &Scope<'_>,
+    v: &RawEnumValue,
+    int: bool,
+    wires: &mut BTreeSet<String>,
+    rust: &mut BTreeSet<String>,
+) -> Option<EnumValue> {
+    let (wire, code) = match (v.wire.get_ref(), int) {
+        (RawWire::Str(s), false) => (s.clone(), None),
+        (RawWire::Int(i), true) => (i.to_string(), Some(*i)),
+        (RawWire::Int(i), false) => {
+            scope.field(&i.to_string()).error(&v.wire, "an integer value in a string enum (set `type = \"int\"` on the enum)");
+            return None;
+        }
+        (RawWire::Str(s), true) => {
+            scope.field(s).error(&v.wire, "a string value in an integer enum");
+            return None;
+        }
+    };
+    let scope = scope.field(&wire);
+    let name = match (&v.name, code) {
+        (Some(n), _) => n.get_ref().clone(),
+        (None, None) => names::upper_camel(&wire),
+        (None, Some(_)) => {
+            scope.error(&v.wire, "integer values need a `name`");
+            return None;
+        }
+    };
+    let at = v
+        .name
+        .as_ref()
+        .map_or(v.wire.span().start, |n| n.span().start);
+    if !wires.insert(wire.clone()) {
+        scope.error(&v.wire, "duplicate enum wire value");
+    } else if !names::is_upper_camel(&name) || name == "Unknown" {
+        scope.error_at(
+            at,
+            format!("variant name `{name}` is not a usable UpperCamelCase identifier (set `name`)"),
+        );
+    } else if !rust.insert(name.clone()) {
+        scope.error_at(at, format!("two values map to the variant `{name}` (set `name`)"));
+    } else {
+        return Some(EnumValue {
+            wire,
+            int: code,
+            name,
+            doc: doc_of(&v.doc),
+        });
+    }
+    None
 }

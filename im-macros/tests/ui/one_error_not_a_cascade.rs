@@ -1,6 +1,6 @@
 // The bad endpoint is dropped, the good one is still generated: user code
 // that uses the good one compiles, and only the spec error is reported.
-im_macros::generate!(ext_trait = "Api", file = "specs/mixed.toml", inline = r#"
+im_macros::generate!(ext_trait = "Api", module = "ext", file = "specs/mixed.toml", inline = r#"
 [[endpoint]]
 service = "openim"
 command = "good"
@@ -15,6 +15,6 @@ request = [{ wire = "To_Account", type = "stirng", required = true }]
 "#);
 
 fn main() {
-    let _request = api::good::Request::new("bob");
-    let _ = <im_api::Client as Api>::good;
+    let _request = ext::api::good::Request::new("bob");
+    let _ = <im_api::Client as ext::Api>::good;
 }
