@@ -67,6 +67,7 @@ pub struct ClientBuilder {
     sig_renew_margin: Duration,
     retry: RetryPolicy,
     limiter: LimiterChoice,
+    max_response_bytes: usize,
 }
 
 #[derive(Clone)]
@@ -109,6 +110,7 @@ impl Default for ClientBuilder {
             sig_renew_margin: Duration::from_secs(600),
             retry: RetryPolicy::default(),
             limiter: LimiterChoice::Local(Vec::new()),
+            max_response_bytes: 16 << 20,
         }
     }
 }
@@ -158,6 +160,12 @@ impl ClientBuilder {
     /// Timeout of one attempt (default 10 s; Tencent's servers take up to 3 s).
     pub fn timeout(mut self, t: Duration) -> Self {
         self.timeout = t;
+        self
+    }
+    /// The largest response body read into memory (default 16 MiB; Tencent
+    /// refuses answers over 1 MB with 10018). A larger one is a `Decode` error.
+    pub fn max_response_bytes(mut self, bytes: usize) -> Self {
+        self.max_response_bytes = bytes;
         self
     }
     /// Validity of the signed admin UserSig (default 24 h, Tencent's advised minimum).
@@ -229,7 +237,12 @@ impl ClientBuilder {
                 })
             }
         };
-        let transport = Transport::new(base, self.connect_timeout, self.timeout)?;
+        let transport = Transport::new(
+            base,
+            self.connect_timeout,
+            self.timeout,
+            self.max_response_bytes,
+        )?;
         let limiter: Option<Arc<dyn RateLimiter>> = match self.limiter {
             LimiterChoice::Off => None,
             LimiterChoice::Custom(l) => Some(l),
@@ -439,8 +452,18 @@ impl Client {
                 random,
             },
         );
-        let bytes = match inner.transport.post(url, body).await {
+        let answer = match inner.transport.post(url, body).await {
             Ok(b) => b,
+            Err(a) if a.too_large.is_some() => {
+                return Err(Error::Decode(DecodeError {
+                    endpoint,
+                    random,
+                    message: format!(
+                        "the response body is over the {}-byte cap (ClientBuilder::max_response_bytes)",
+                        a.too_large.unwrap_or_default()
+                    ),
+                }));
+            }
             Err(a) => {
                 tracing::debug!(
                     attempt = attempts,
@@ -458,6 +481,13 @@ impl Client {
                 }));
             }
         };
+        if answer.not_emulated {
+            return Err(Error::NotEmulated(crate::error::NotEmulatedError {
+                endpoint,
+                random,
+            }));
+        }
+        let bytes = answer.body;
         let decode_err = |e: serde_json::Error| {
             Error::Decode(DecodeError {
                 endpoint,

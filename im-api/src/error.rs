@@ -19,6 +19,20 @@ pub enum Error<E> {
     Transport(TransportError),
     /// HTTP 200 with a body that is not the expected JSON.
     Decode(DecodeError),
+    /// The emulator checked the request and found it valid, but does not
+    /// emulate this endpoint (see `im_api::emulator::emulated_endpoints`).
+    /// Tencent's servers never answer this.
+    NotEmulated(NotEmulatedError),
+}
+
+/// An endpoint the emulator checks but does not emulate.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct NotEmulatedError {
+    /// `service/command`.
+    pub endpoint: &'static str,
+    /// The `random` query value of the request.
+    pub random: u32,
 }
 
 /// The server's answer to a failed call.
@@ -100,6 +114,7 @@ impl<E: EndpointError> Error<E> {
             Self::Api(a) => Some(a.random),
             Self::Transport(t) => Some(t.random),
             Self::Decode(d) => Some(d.random),
+            Self::NotEmulated(n) => Some(n.random),
         }
     }
 
@@ -110,13 +125,14 @@ impl<E: EndpointError> Error<E> {
             Self::Api(a) => a.endpoint,
             Self::Transport(t) => t.endpoint,
             Self::Decode(d) => d.endpoint,
+            Self::NotEmulated(n) => n.endpoint,
         }
     }
 
     /// How a retry policy treats this failure.
     pub fn retry_class(&self) -> RetryClass {
         match self {
-            Self::Invalid(_) | Self::Decode(_) => RetryClass::Permanent,
+            Self::Invalid(_) | Self::Decode(_) | Self::NotEmulated(_) => RetryClass::Permanent,
             Self::Api(a) => a.kind.retry_class(),
             Self::Transport(t) => match t.status {
                 Some(429) => RetryClass::RateLimited,
@@ -173,6 +189,11 @@ impl<E: EndpointError> fmt::Display for Error<E> {
                 f,
                 "{}: undecodable response: {} [random={}]",
                 d.endpoint, d.message, d.random
+            ),
+            Self::NotEmulated(n) => write!(
+                f,
+                "{}: the request is valid, but the emulator does not emulate this endpoint [random={}]",
+                n.endpoint, n.random
             ),
         }
     }
@@ -290,6 +311,7 @@ impl<E: EndpointError> From<Error<E>> for AnyError {
             Error::Invalid(v) => Error::Invalid(v),
             Error::Transport(t) => Error::Transport(t),
             Error::Decode(d) => Error::Decode(d),
+            Error::NotEmulated(n) => Error::NotEmulated(n),
             Error::Api(a) => Error::Api(ApiError {
                 endpoint: a.endpoint,
                 code: a.code,

@@ -35,6 +35,8 @@ pub mod coalesce;
 mod endpoint;
 mod envelope;
 mod error;
+#[cfg(feature = "raw")]
+mod json;
 pub mod fanout;
 pub mod limiter;
 mod messages;
@@ -65,7 +67,9 @@ pub use endpoint::{
     catalogue_entry, CatalogueEntry, Chunk, Endpoint, EndpointError, EndpointMeta, ErrorInfo,
     FieldCodes, FieldMeta, RetryClass, UnknownValue,
 };
-pub use error::{AnyCode, AnyError, ApiError, BuildError, DecodeError, Error, TransportError};
+pub use error::{
+    AnyCode, AnyError, ApiError, BuildError, DecodeError, Error, NotEmulatedError, TransportError,
+};
 #[cfg(feature = "raw")]
 pub use generated::ROUTES;
 pub use generated::{api, types, PublicError, CATALOGUE, ENDPOINTS};

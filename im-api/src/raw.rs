@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::__private::FieldTypes;
+pub use crate::json::{parse_body, Body, BodyError};
 use crate::endpoint::{Endpoint, EndpointMeta, FieldMeta};
 use crate::validate::Problem;
 
@@ -20,8 +21,25 @@ pub struct Rejection {
     pub message: String,
 }
 
+/// A body checked and parsed into the endpoint's typed request.
+pub struct Parsed {
+    /// The typed request (`R` of the route).
+    pub request: Box<dyn Any + Send>,
+    /// Top-level keys the spec does not model: accepted and ignored, as
+    /// Tencent's server ignores keys it does not use.
+    pub unknown: Vec<String>,
+}
+
+impl std::fmt::Debug for Parsed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed")
+            .field("unknown", &self.unknown)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Parses a body into the endpoint's typed request.
-pub type ParseFn = fn(Map<String, Value>) -> Result<Box<dyn Any + Send>, Rejection>;
+pub type ParseFn = fn(&Body) -> Result<Parsed, Rejection>;
 
 /// Decodes a success body, counting the items its partial-failure list names.
 pub type DecodeFn = fn(&[u8]) -> Result<(Value, usize), serde_json::Error>;
@@ -134,28 +152,27 @@ impl crate::Client {
     pub async fn call_raw(&self, service_command: &str, body: &[u8]) -> Result<Value, RawError> {
         let route = Route::find(service_command)
             .ok_or_else(|| RawError::UnknownEndpoint(service_command.to_owned()))?;
-        let mut map = match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(m)) => m,
-            Ok(other) => return Err(RawError::BadJson(format!("found {}", kind_of(&other)))),
-            Err(e) => return Err(RawError::BadJson(e.to_string())),
-        };
+        let mut parsed = parse_body(body).map_err(|e| RawError::BadJson(e.to_string()))?;
         let mut filled = false;
         for field in route.meta.random_fields {
-            if !map.contains_key(*field) {
-                map.insert((*field).to_owned(), Value::from(crate::random_u32()));
+            if !parsed.map.contains_key(*field) {
+                parsed
+                    .map
+                    .insert((*field).to_owned(), Value::from(crate::random_u32()));
                 filled = true;
             }
         }
-        (route.parse)(map.clone()).map_err(RawError::Rejected)?;
+        (route.parse)(&parsed).map_err(RawError::Rejected)?;
         let group = route
             .meta
             .group_key
-            .and_then(|k| map.get(k))
+            .and_then(|k| parsed.map.get(k))
             .and_then(Value::as_str)
             .map(str::to_owned);
         let bytes = if filled {
+            // The compact encoding of what was checked (never larger than the input).
             bytes::Bytes::from(
-                serde_json::to_vec(&Value::Object(map))
+                serde_json::to_vec(&Value::Object(parsed.map))
                     .map_err(|e| RawError::BadJson(e.to_string()))?,
             )
         } else {
@@ -173,16 +190,6 @@ impl crate::Client {
     }
 }
 
-fn kind_of(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
 
 fn field_code(
     meta: &EndpointMeta,
@@ -194,20 +201,19 @@ fn field_code(
         .unwrap_or(meta.invalid_code)
 }
 
-/// Check `body` as the request type `R` and return it typed.
-pub fn parse<R>(body: Map<String, Value>) -> Result<Box<dyn Any + Send>, Rejection>
+/// Check `body` as the request type `R` and return it typed: field types,
+/// required fields, every limit (sizes of JSON values counted on the bytes
+/// as sent), the first problem answered with the spec's code for it. Keys
+/// the spec does not model are accepted and listed.
+pub fn parse<R>(body: &Body) -> Result<Parsed, Rejection>
 where
     R: Endpoint + FieldTypes + DeserializeOwned,
 {
     let meta = R::META;
-    for (key, value) in &body {
+    let mut unknown = Vec::new();
+    for (key, value) in &body.map {
         match R::check_field(key, value) {
-            None => {
-                return Err(Rejection {
-                    code: meta.invalid_code,
-                    message: format!("unknown field {key}"),
-                });
-            }
+            None => unknown.push(key.clone()),
             Some(Err(e)) => {
                 let code = field_code(meta, meta.field(key), |c| c.ty);
                 return Err(Rejection {
@@ -221,7 +227,7 @@ where
     if let Some(missing) = meta
         .fields
         .iter()
-        .find(|f| f.required && !body.contains_key(f.wire))
+        .find(|f| f.required && !body.map.contains_key(f.wire))
     {
         let code = field_code(meta, Some(missing), |c| c.missing);
         return Err(Rejection {
@@ -229,7 +235,26 @@ where
             message: format!("{} is required", missing.wire),
         });
     }
-    let request: R = serde_json::from_value(Value::Object(body)).map_err(|e| Rejection {
+    for f in meta.fields {
+        if let (Some(max), Some(len)) = (f.max_json_bytes, body.raw_len.get(f.wire)) {
+            if *len as u64 > max {
+                return Err(Rejection {
+                    code: field_code(meta, Some(f), |c| c.max_json_bytes),
+                    message: format!(
+                        "{}: {len} bytes of JSON as sent, at most {max} allowed",
+                        f.wire
+                    ),
+                });
+            }
+        }
+    }
+    let known: Map<String, Value> = body
+        .map
+        .iter()
+        .filter(|(k, _)| !unknown.contains(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let request: R = serde_json::from_value(Value::Object(known)).map_err(|e| Rejection {
         code: meta.invalid_code,
         message: e.to_string(),
     })?;
@@ -249,5 +274,8 @@ where
             message: v.to_string(),
         });
     }
-    Ok(Box::new(request))
+    Ok(Parsed {
+        request: Box::new(request),
+        unknown,
+    })
 }

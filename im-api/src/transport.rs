@@ -13,13 +13,25 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     /// `scheme://host[:port][/prefix]` without a trailing slash.
     base: String,
+    /// The largest response body read into memory.
+    max_response_bytes: usize,
 }
 
-/// One attempt's outcome when no 200 body came back.
+/// A 200 answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub body: Bytes,
+    /// The emulator marked the endpoint as checked but not emulated.
+    pub not_emulated: bool,
+}
+
+/// One attempt's outcome when no usable 200 body came back.
 #[derive(Debug)]
 pub(crate) struct AttemptError {
     pub status: Option<u16>,
     pub timeout: bool,
+    /// The body was over the size cap (not worth retrying).
+    pub too_large: Option<usize>,
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
 }
 
@@ -35,16 +47,24 @@ impl Transport {
         base: String,
         connect_timeout: Duration,
         timeout: Duration,
+        max_response_bytes: usize,
     ) -> Result<Self, BuildError> {
         let http = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .timeout(timeout)
+            // A redirect would re-send the body and the usersig to a URL the
+            // server picks (and could leave https): never follow one.
+            .redirect(reqwest::redirect::Policy::none())
             .pool_idle_timeout(Duration::from_secs(60))
             .tcp_nodelay(true)
             .user_agent(concat!("im-api/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| BuildError::Http(e.without_url().to_string()))?;
-        Ok(Self { http, base })
+        Ok(Self {
+            http,
+            base,
+            max_response_bytes,
+        })
     }
 
     pub(crate) fn base(&self) -> &str {
@@ -67,13 +87,14 @@ impl Transport {
         url
     }
 
-    pub(crate) async fn post(&self, url: String, body: Bytes) -> Result<Bytes, AttemptError> {
+    pub(crate) async fn post(&self, url: String, body: Bytes) -> Result<Answer, AttemptError> {
         let strip = |e: reqwest::Error| AttemptError {
             status: e.status().map(|s| s.as_u16()),
             timeout: e.is_timeout(),
+            too_large: None,
             source: Some(Box::new(e.without_url())),
         };
-        let resp = self
+        let mut resp = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -86,10 +107,35 @@ impl Transport {
             return Err(AttemptError {
                 status: Some(status),
                 timeout: false,
+                too_large: None,
                 source: None,
             });
         }
-        resp.bytes().await.map_err(strip)
+        let max = self.max_response_bytes;
+        let too_large = || AttemptError {
+            status: None,
+            timeout: false,
+            too_large: Some(max),
+            source: None,
+        };
+        if resp.content_length().is_some_and(|n| n > max as u64) {
+            return Err(too_large());
+        }
+        let not_emulated = resp
+            .headers()
+            .get("x-im-emulator")
+            .is_some_and(|v| v.as_bytes() == b"not-emulated");
+        let mut buf = Vec::new();
+        while let Some(chunk) = resp.chunk().await.map_err(strip)? {
+            if buf.len() + chunk.len() > max {
+                return Err(too_large());
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok(Answer {
+            body: Bytes::from(buf),
+            not_emulated,
+        })
     }
 }
 

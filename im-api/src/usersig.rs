@@ -23,6 +23,10 @@ impl SecretKey {
     fn bytes(&self) -> &[u8] {
         self.0.as_bytes()
     }
+    /// The key itself (to hand to a client or print once; never log it).
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for SecretKey {

@@ -3,9 +3,18 @@
 //! Every request is verified like Tencent's servers do: POST, the path, the
 //! five query parameters, the UserSig (signed with the configured key, for an
 //! admin), and the body against the spec with the client's own generated
-//! validation, answering the spec's error codes. State (accounts, groups, a
-//! per-recipient ledger) gives the message endpoints their documented
-//! behaviour; endpoints without a handler are validated and answered OK.
+//! validation, answering the spec's error codes. State (accounts, profiles,
+//! relationships, groups, messages, conversations) gives the emulated
+//! endpoints their documented behaviour. An endpoint without a handler is
+//! checked the same way and then answered "not emulated" (`ErrorCode` -1 and
+//! the header `x-im-emulator: not-emulated`; the typed client returns
+//! [`Error::NotEmulated`](crate::Error::NotEmulated)), never a bare OK:
+//! [`emulated_endpoints`] lists which are which.
+//!
+//! Only the configured admin identifier(s) may call it, and without
+//! [`EmulatorBuilder::secret_key`] it signs with a fresh random key (there is
+//! no usable default key, so a web page cannot sign requests to it; it also
+//! only answers requests whose `Host` is a loopback name).
 //!
 //! ```no_run
 //! # async fn demo() {
@@ -17,12 +26,14 @@
 //!     .start()
 //!     .await
 //!     .expect("emulator");
-//! let client = emu.client(); // signs with the emulator's key
+//! let client = emu.client(); // signs with the emulator's (random) key
 //! # }
 //! ```
 
 mod handlers;
+pub mod reply;
 mod server;
+mod shared;
 mod state;
 
 use std::collections::BTreeMap;
@@ -30,7 +41,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::raw::{parse, ParseFn, Rejection, Route};
+pub use crate::raw::{parse, ParseFn, Parsed, Rejection, Route};
+pub use reply::{NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
 pub use state::Delivered;
 
 use crate::types::GroupType;
@@ -38,10 +50,53 @@ use crate::{Client, SecretKey};
 
 /// The SDKAppID the emulator answers to by default.
 pub const DEFAULT_SDKAPPID: u64 = 1400000000;
-/// The admin identifier the emulator accepts by default.
+/// The admin identifier the emulator accepts unless told another one.
 pub const DEFAULT_ADMIN: &str = "administrator";
-/// The emulator's default secret key (a local test key, not a real one).
-pub const DEFAULT_KEY: &str = "im-emulator-local-secret-key";
+
+/// `service/command` of every endpoint the emulator emulates (with state and
+/// documented answers); every other endpoint of the spec answers "not emulated".
+pub fn emulated_endpoints() -> Vec<&'static str> {
+    let table = handlers::Table::all();
+    crate::generated::ROUTES
+        .iter()
+        .filter(|r| table.handles(r.meta.path))
+        .map(|r| &r.meta.path[4..])
+        .collect()
+}
+
+/// Whether the emulator emulates `service/command` (aliases included).
+pub fn emulates(service_command: &str) -> bool {
+    crate::raw::Route::find(service_command)
+        .is_some_and(|r| handlers::Table::all().handles(r.meta.path))
+}
+
+/// Bounds on what a peer can make the emulator hold.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Limits {
+    /// The largest request body, checked before reading (Content-Length)
+    /// and while reading. Default 1 MiB, far above the largest legal request.
+    pub max_body_bytes: usize,
+    /// Time to receive a request's headers (idle keep-alive connections
+    /// included) before the connection is closed. Default 10 s.
+    pub header_timeout: Duration,
+    /// Time to receive a request's body. Default 10 s.
+    pub body_timeout: Duration,
+    /// Connections open at once; beyond it new ones wait in the kernel's
+    /// accept queue. Default 1024.
+    pub max_connections: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 1 << 20,
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(10),
+            max_connections: 1024,
+        }
+    }
+}
 
 /// Something to go wrong with a request, for tests.
 #[derive(Debug, Clone, PartialEq)]
@@ -76,8 +131,13 @@ pub struct Stats {
     pub requests: u64,
     /// Answers by `ErrorCode` (0 = success).
     pub by_code: BTreeMap<i64, u64>,
-    /// Requests by path.
+    /// Requests by endpoint path (spec endpoints only).
     pub by_path: BTreeMap<String, u64>,
+    /// Requests to paths that are not endpoints (one counter, so junk paths
+    /// cannot grow the map).
+    pub other_paths: u64,
+    /// Body keys the spec does not model, accepted and ignored.
+    pub unknown_keys: u64,
     /// Faults injected.
     pub faults: u64,
     /// Duplicate sends recognised by `Random`/`MsgRandom` and not delivered again.
@@ -88,7 +148,7 @@ pub struct Stats {
 #[derive(Debug, Clone)]
 pub struct EmulatorBuilder {
     pub(crate) sdkappid: u64,
-    pub(crate) key: String,
+    pub(crate) key: Option<SecretKey>,
     pub(crate) admins: Vec<String>,
     pub(crate) listen: SocketAddr,
     pub(crate) accounts: Vec<String>,
@@ -98,13 +158,14 @@ pub struct EmulatorBuilder {
     pub(crate) rate_overrides: BTreeMap<String, u32>,
     pub(crate) group_rate: Option<u32>,
     pub(crate) dedup_window: Duration,
+    pub(crate) limits: Limits,
 }
 
 impl Default for EmulatorBuilder {
     fn default() -> Self {
         Self {
             sdkappid: DEFAULT_SDKAPPID,
-            key: DEFAULT_KEY.into(),
+            key: None,
             admins: vec![DEFAULT_ADMIN.into()],
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             accounts: Vec::new(),
@@ -115,6 +176,7 @@ impl Default for EmulatorBuilder {
             group_rate: None,
             // Group messages: a repeat of Random and content within 5 minutes is dropped.
             dedup_window: Duration::from_secs(300),
+            limits: Limits::default(),
         }
     }
 }
@@ -124,15 +186,29 @@ impl EmulatorBuilder {
         self.sdkappid = sdkappid;
         self
     }
+    /// The secret key UserSigs are verified with. Without it the emulator
+    /// makes a random one ([`Emulator::secret_key`] tells it).
     pub fn secret_key(mut self, key: impl Into<String>) -> Self {
-        self.key = key.into();
+        self.key = Some(SecretKey::new(key.into()));
         self
     }
-    /// Add an App admin identifier (the default admin stays).
+    /// The App admin identifier, instead of `administrator`: only it (and
+    /// those added with [`admin`](Self::admin)) may call the emulator.
+    pub fn identifier(mut self, identifier: impl Into<String>) -> Self {
+        self.admins = vec![identifier.into()];
+        self
+    }
+    /// One more App admin identifier.
     pub fn admin(mut self, identifier: impl Into<String>) -> Self {
         let id = identifier.into();
-        self.accounts.push(id.clone());
-        self.admins.push(id);
+        if !self.admins.contains(&id) {
+            self.admins.push(id);
+        }
+        self
+    }
+    /// Size, time and connection bounds.
+    pub fn limits(mut self, limits: Limits) -> Self {
+        self.limits = limits;
         self
     }
     /// Listen here instead of a free loopback port.
@@ -184,29 +260,46 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Bind (loopback only) and serve.
     pub async fn start(self) -> std::io::Result<Emulator> {
+        if !self.listen.ip().is_loopback() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "the emulator listens on loopback addresses only",
+            ));
+        }
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(server::Shared::new(&self));
+        let key = self.key.clone().unwrap_or_else(random_key);
+        let shared = Arc::new(shared::Shared::new(&self, key.expose()));
         let task = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Emulator {
             addr,
             shared,
             task,
             sdkappid: self.sdkappid,
-            key: self.key,
-            admin: self.admins[0].clone(),
+            key,
+            admin: self.admins.first().cloned().unwrap_or_else(|| DEFAULT_ADMIN.into()),
         })
     }
+}
+
+/// 64 hex digits from the process's random source.
+fn random_key() -> SecretKey {
+    let mut s = String::with_capacity(64);
+    for _ in 0..8 {
+        s.push_str(&format!("{:08x}", crate::random_u32()));
+    }
+    SecretKey::new(s)
 }
 
 /// A running emulator. Dropping it stops the server.
 pub struct Emulator {
     addr: SocketAddr,
-    shared: Arc<server::Shared>,
+    shared: Arc<shared::Shared>,
     task: tokio::task::JoinHandle<()>,
     sdkappid: u64,
-    key: String,
+    key: SecretKey,
     admin: String,
 }
 
@@ -248,9 +341,19 @@ impl Emulator {
         self.sdkappid
     }
 
-    /// The secret key it verifies UserSigs with.
+    /// The secret key it verifies UserSigs with (the random one unless set).
     pub fn secret_key(&self) -> SecretKey {
-        SecretKey::new(self.key.clone())
+        self.key.clone()
+    }
+
+    /// The admin identifier its [`client`](Self::client) signs as.
+    pub fn identifier(&self) -> &str {
+        &self.admin
+    }
+
+    /// How many verified UserSigs it remembers (bounded).
+    pub fn cached_usersigs(&self) -> usize {
+        self.shared.cached_sigs()
     }
 
     /// A client for this emulator, signing as its admin.
@@ -265,12 +368,35 @@ impl Emulator {
         Client::builder()
             .sdkappid(self.sdkappid)
             .identifier(self.admin.clone())
-            .secret_key(self.key.clone())
+            .secret_key(self.key.expose().to_owned())
             .base_url(self.base_url())
     }
 
+    /// Import an account.
     pub fn add_account(&self, id: impl Into<String>) {
-        self.shared.state().accounts.insert(id.into());
+        self.shared
+            .state()
+            .import(&id.into(), crate::usersig::unix_now() as i64);
+    }
+
+    /// Whether an account is imported.
+    pub fn has_account(&self, id: &str) -> bool {
+        self.shared.state().has_account(id)
+    }
+
+    /// Whether a group exists.
+    pub fn has_group(&self, group_id: &str) -> bool {
+        self.shared.state().groups.contains_key(group_id)
+    }
+
+    /// The members of a group, in join order (empty when there is no such group).
+    pub fn group_members(&self, group_id: &str) -> Vec<String> {
+        self.shared
+            .state()
+            .groups
+            .get(group_id)
+            .map(|g| g.member_ids().cloned().collect())
+            .unwrap_or_default()
     }
 
     pub fn add_group<I: IntoIterator<Item = S>, S: Into<String>>(
@@ -279,9 +405,13 @@ impl Emulator {
         ty: GroupType,
         members: I,
     ) {
-        self.shared
-            .state()
-            .add_group(id.into(), ty, members.into_iter().map(Into::into).collect());
+        self.shared.state().add_group(
+            id.into(),
+            ty,
+            None,
+            members.into_iter().map(Into::into).collect(),
+            crate::usersig::unix_now() as i64,
+        );
     }
 
     pub fn set_broadcast_enabled(&self, on: bool) {
@@ -298,13 +428,13 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// The messages of a group, in order.
+    /// The messages of a group, in order (recalled ones included).
     pub fn group_messages(&self, group_id: &str) -> Vec<Delivered> {
         self.shared
             .state()
             .groups
             .get(group_id)
-            .map(|g| g.log.clone())
+            .map(|g| g.history.iter().map(|m| m.delivered.clone()).collect())
             .unwrap_or_default()
     }
 

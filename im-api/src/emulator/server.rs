@@ -1,121 +1,80 @@
-//! The HTTP side: accept connections, apply faults, verify the request line,
-//! query and UserSig, enforce rates, parse the body, dispatch.
+//! The HTTP side: accept connections (capped, with back-off on accept
+//! errors), read requests under time and size limits, verify the request
+//! line, Host, query and UserSig before the body is read, then parse the
+//! body and dispatch to the handlers.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use std::time::Instant;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
 use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use serde_json::{json, Map, Value};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use serde_json::Value;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
 
-use super::state::State;
-use super::{handlers, EmulatorBuilder, Fault, Route};
-use crate::api::send_group_msg;
-use crate::usersig::{unix_now, SigError, SigInfo};
-use crate::{PublicError, SecretKey, Signer};
-
-pub(crate) struct Shared {
-    sdkappid: u64,
-    signer: Signer,
-    admins: HashSet<String>,
-    rate_limits: bool,
-    rate_overrides: HashMap<String, u32>,
-    routes: HashMap<String, Route>,
-    sigs: RwLock<HashMap<String, Result<SigInfo, SigError>>>,
-    state: Mutex<State>,
-}
-
-/// A failure envelope.
-pub(crate) fn fail(code: i64, info: impl Into<String>) -> Value {
-    json!({"ActionStatus": "FAIL", "ErrorCode": code, "ErrorInfo": info.into()})
-}
-
-/// A success envelope around `body`'s fields.
-pub(crate) fn ok(body: Value) -> Value {
-    let mut v = json!({"ActionStatus": "OK", "ErrorCode": 0, "ErrorInfo": ""});
-    if let (Value::Object(out), Value::Object(fields)) = (&mut v, body) {
-        out.extend(fields);
-    }
-    v
-}
+use super::handlers::Ctx;
+use super::reply::{code_of, envelope, fail, Reply, NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
+use super::shared::Shared;
+use super::{Fault, Route};
+use crate::usersig::{unix_now, SigError};
+use crate::{EndpointError as _, PublicError};
 
 fn public(code: PublicError) -> i64 {
-    crate::EndpointError::code(&code)
+    code.code()
+}
+
+type Response = hyper::Response<Full<Bytes>>;
+
+/// A request that passed every check that does not need the body.
+struct Verified {
+    route: Route,
+    identifier: String,
+}
+
+/// Percent-decode a query value (`+` is a space, as in forms).
+fn decode(s: &str) -> String {
+    form_urlencoded::parse(format!("v={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// Whether a `Host` header names this machine (against DNS rebinding: a web
+/// page's requests carry the page's host name).
+fn loopback_host(host: Option<&HeaderValue>) -> bool {
+    let Some(host) = host.and_then(|h| h.to_str().ok()) else {
+        return false;
+    };
+    let name = match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !name.ends_with(':') => {
+            name
+        }
+        _ => host,
+    };
+    let bare = name.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 impl Shared {
-    pub(crate) fn new(b: &EmulatorBuilder) -> Self {
-        let mut routes = HashMap::new();
-        for r in crate::generated::ROUTES {
-            routes.insert(r.meta.path.to_owned(), *r);
-            for alias in r.meta.aliases {
-                routes.insert(format!("/v4/{}/{alias}", r.meta.service), *r);
-            }
-        }
-        let mut state = State::new(b.dedup_window);
-        state.broadcast_enabled = b.broadcast_enabled;
-        state.per_group_rate = if b.rate_limits {
-            b.group_rate.or(send_group_msg::META.per_group_per_second)
-        } else {
-            None
-        };
-        state.accounts.extend(b.accounts.iter().cloned());
-        state.accounts.extend(b.admins.iter().cloned());
-        for (id, ty, members) in &b.groups {
-            state.add_group(id.clone(), ty.clone(), members.clone());
-        }
-        Self {
-            sdkappid: b.sdkappid,
-            signer: Signer::new(b.sdkappid, SecretKey::new(b.key.clone())),
-            admins: b.admins.iter().cloned().collect(),
-            rate_limits: b.rate_limits,
-            rate_overrides: b
-                .rate_overrides
-                .iter()
-                .map(|(k, v)| (format!("/v4/{k}"), *v))
-                .collect(),
-            routes,
-            sigs: RwLock::new(HashMap::new()),
-            state: Mutex::new(state),
-        }
-    }
-
-    pub(crate) fn state(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn verify(&self, sig: &str) -> Result<SigInfo, SigError> {
-        if let Some(r) = self.sigs.read().unwrap_or_else(|p| p.into_inner()).get(sig) {
-            return r.clone();
-        }
-        let r = self.signer.verify_signature(sig);
-        let mut cache = self.sigs.write().unwrap_or_else(|p| p.into_inner());
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(sig.to_owned(), r.clone());
-        r
-    }
-
-    /// Check everything and answer; returns the response body.
-    fn process(&self, post: bool, path: &str, query: &str, body: &[u8]) -> Value {
+    /// Method, path, query and UserSig: everything checked before the body is read.
+    fn verify_request(&self, post: bool, path: &str, query: &str) -> Result<Verified, Reply> {
         if !post {
-            return fail(
-                public(PublicError::HttpParseError),
-                "only POST is supported",
-            );
+            return Err(fail(public(PublicError::HttpParseError), "only POST is supported"));
         }
-        let Some(route) = self.routes.get(path) else {
-            return fail(
+        let Some(route) = self.routes.get(path).copied() else {
+            return Err(fail(
                 public(PublicError::RequestResourceError),
-                format!("no such service/command: {path}"),
-            );
+                "no such service/command",
+            ));
         };
-        let meta = route.meta;
         let q: HashMap<&str, &str> = query.split('&').filter_map(|p| p.split_once('=')).collect();
         let bad_param = |what: &str| {
             fail(
@@ -124,64 +83,64 @@ impl Shared {
             )
         };
         let Some(sdkappid) = q.get("sdkappid") else {
-            return fail(public(PublicError::SdkAppIdMissing), "sdkappid is missing");
+            return Err(fail(public(PublicError::SdkAppIdMissing), "sdkappid is missing"));
         };
         match sdkappid.parse::<u64>() {
             Ok(id) if id == self.sdkappid => {}
-            Ok(_) => return fail(public(PublicError::SdkAppIdNotFound), "SDKAppID not found"),
-            Err(_) => return bad_param("sdkappid"),
+            Ok(_) => return Err(fail(public(PublicError::SdkAppIdNotFound), "SDKAppID not found")),
+            Err(_) => return Err(bad_param("sdkappid")),
         }
-        let identifier = match q.get("identifier").map(|s| percent_decode(s)) {
+        let identifier = match q.get("identifier").map(|s| decode(s)) {
             Some(id) if !id.is_empty() => id,
-            _ => return bad_param("identifier"),
+            _ => return Err(bad_param("identifier")),
         };
-        let Some(usersig) = q
-            .get("usersig")
-            .map(|s| percent_decode(s))
-            .filter(|s| !s.is_empty())
-        else {
-            return bad_param("usersig");
+        let Some(usersig) = q.get("usersig").map(|s| decode(s)).filter(|s| !s.is_empty()) else {
+            return Err(bad_param("usersig"));
         };
-        if q.get("random")
-            .and_then(|r| r.parse::<u32>().ok())
-            .is_none()
-        {
-            return bad_param("random");
+        if q.get("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
+            return Err(bad_param("random"));
         }
         if q.get("contenttype") != Some(&"json") {
-            return bad_param("contenttype");
+            return Err(bad_param("contenttype"));
         }
         let info = match self.verify(&usersig) {
             Ok(info) => info,
             Err(SigError::Signature) => {
-                return fail(
+                return Err(fail(
                     public(PublicError::UserSigVerificationFailed),
                     "usersig verification failed",
-                )
+                ))
             }
             Err(SigError::SdkAppId { .. }) => {
-                return fail(
+                return Err(fail(
                     public(PublicError::SdkAppIdMismatch),
                     "sdkappid differs from the usersig's",
-                )
+                ))
             }
-            Err(_) => return fail(public(PublicError::UserSigInvalid), "usersig is invalid"),
+            Err(_) => return Err(fail(public(PublicError::UserSigInvalid), "usersig is invalid")),
         };
         if info.identifier != identifier {
-            return fail(
+            return Err(fail(
                 public(PublicError::IdentifierMismatch),
                 "identifier differs from the usersig's",
-            );
+            ));
         }
         if !info.valid_at(unix_now()) {
-            return fail(public(PublicError::UserSigExpired), "usersig expired");
+            return Err(fail(public(PublicError::UserSigExpired), "usersig expired"));
         }
         if !self.admins.contains(&identifier) {
-            return fail(
+            return Err(fail(
                 public(PublicError::AdminRequired),
                 "the identifier is not an App admin",
-            );
+            ));
         }
+        Ok(Verified { route, identifier })
+    }
+
+    /// Rate, body checks and the handler. `None` in the second place: the
+    /// endpoint is checked but not emulated.
+    fn answer(&self, v: &Verified, body: &[u8]) -> (Reply, bool) {
+        let meta = v.route.meta;
         if self.rate_limits {
             if let Some(per_second) = self
                 .rate_overrides
@@ -189,44 +148,45 @@ impl Shared {
                 .copied()
                 .or(meta.per_second)
             {
-                if !self
-                    .state()
-                    .within_rate(meta.path, per_second, Instant::now())
-                {
-                    return fail(meta.rate_limit_code, format!("over {per_second} calls/s"));
+                if !self.state().within_rate(meta.path, per_second, Instant::now()) {
+                    return (fail(meta.rate_limit_code, format!("over {per_second} calls/s")), true);
                 }
             }
         }
-        let map: Map<String, Value> = match serde_json::from_slice(body) {
-            Ok(Value::Object(m)) => m,
-            _ => return fail(meta.invalid_json_code, "the body is not a JSON object"),
+        let parsed = match crate::json::parse_body(body) {
+            Ok(b) => b,
+            Err(e) => return (fail(meta.invalid_json_code, e.to_string()), true),
         };
-        match (route.parse)(map) {
-            Ok(parsed) => handlers::handle(self, &identifier, parsed),
-            Err(r) => fail(r.code, r.message),
+        let parsed = match (v.route.parse)(&parsed) {
+            Ok(p) => p,
+            Err(r) => return (fail(r.code, r.message), true),
+        };
+        let mut st = self.state();
+        st.stats.unknown_keys += parsed.unknown.len() as u64;
+        if !self.handlers.handles(meta.path) {
+            return (
+                fail(
+                    NOT_EMULATED_CODE,
+                    format!(
+                        "not emulated: {} was checked against the spec but the emulator has no handler for it",
+                        meta.service_command()
+                    ),
+                ),
+                false,
+            );
         }
+        let mut cx = Ctx {
+            st: &mut st,
+            caller: &v.identifier,
+            now: Instant::now(),
+            unix: unix_now() as i64,
+        };
+        let reply = self
+            .handlers
+            .dispatch(meta.path, &mut cx, parsed.request)
+            .expect("checked above");
+        (reply, true)
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            if let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-            {
-                out.push(v);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[derive(Debug)]
@@ -234,28 +194,44 @@ struct Dropped;
 
 impl std::fmt::Display for Dropped {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("connection dropped by fault injection")
+        f.write_str("connection dropped")
     }
 }
 
 impl std::error::Error for Dropped {}
 
-type Reply = hyper::Response<Full<Bytes>>;
-
-fn json_reply(v: &Value) -> Reply {
+fn json_reply(v: &Value, status: u16, emulated: bool) -> Response {
     let body = serde_json::to_vec(v).unwrap_or_default();
     let mut r = hyper::Response::new(Full::new(Bytes::from(body)));
-    r.headers_mut().insert(
-        hyper::header::CONTENT_TYPE,
-        hyper::header::HeaderValue::from_static("application/json"),
-    );
+    *r.status_mut() = hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::OK);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    if !emulated {
+        r.headers_mut()
+            .insert(NOT_EMULATED_HEADER, HeaderValue::from_static("not-emulated"));
+    }
     r
 }
 
-async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Reply, Dropped> {
+fn count(shared: &Shared, path: &str, reply: &Reply) {
+    let mut st = shared.state();
+    st.stats.requests += 1;
+    *st.stats.by_code.entry(code_of(reply)).or_default() += 1;
+    match shared.routes.get(path) {
+        Some(r) => *st.stats.by_path.entry(r.meta.path.to_owned()).or_default() += 1,
+        None => st.stats.other_paths += 1,
+    }
+}
+
+async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Response, Dropped> {
     let path = req.uri().path().to_owned();
     let query = req.uri().query().unwrap_or("").to_owned();
     let post = req.method() == hyper::Method::POST;
+    if !loopback_host(req.headers().get(HOST)) {
+        let reply = fail(public(PublicError::HttpParseError), "the Host header must name a loopback address");
+        count(&shared, &path, &reply);
+        return Ok(json_reply(&envelope(&reply), 403, true));
+    }
     let fault = {
         let mut st = shared.state();
         let f = st.take_fault(&path);
@@ -272,41 +248,104 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
                 hyper::StatusCode::from_u16(*s).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
             return Ok(r);
         }
-        Some(Fault::Code(c)) => return Ok(json_reply(&fail(*c, "fault injected"))),
+        Some(Fault::Code(c)) => return Ok(json_reply(&envelope(&fail(*c, "fault injected")), 200, true)),
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         _ => {}
     }
-    let body = match req.into_body().collect().await {
-        Ok(b) => b.to_bytes(),
+    let verified = match shared.verify_request(post, &path, &query) {
+        Ok(v) => v,
+        Err(reply) => {
+            count(&shared, &path, &reply);
+            return Ok(json_reply(&envelope(&reply), 200, true));
+        }
+    };
+    let max = shared.limits.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        let reply = fail(public(PublicError::HttpParseError), format!("the body is over {max} bytes"));
+        count(&shared, &path, &reply);
+        return Ok(json_reply(&envelope(&reply), 413, true));
+    }
+    let body = Limited::new(req.into_body(), max);
+    let body = match tokio::time::timeout(shared.limits.body_timeout, body.collect()).await {
+        Ok(Ok(b)) => b.to_bytes(),
+        Ok(Err(_)) => {
+            let reply = fail(public(PublicError::HttpParseError), format!("the body is over {max} bytes"));
+            count(&shared, &path, &reply);
+            return Ok(json_reply(&envelope(&reply), 413, true));
+        }
         Err(_) => return Err(Dropped),
     };
-    let answer = shared.process(post, &path, &query, &body);
-    {
-        let code = answer.get("ErrorCode").and_then(Value::as_i64).unwrap_or(0);
-        let mut st = shared.state();
-        st.stats.requests += 1;
-        *st.stats.by_code.entry(code).or_default() += 1;
-        *st.stats.by_path.entry(path).or_default() += 1;
-    }
+    let (reply, emulated) = shared.answer(&verified, &body);
+    count(&shared, &path, &reply);
     if fault == Some(Fault::DropAfterWork) {
         return Err(Dropped);
     }
-    Ok(json_reply(&answer))
+    Ok(json_reply(&envelope(&reply), 200, emulated))
 }
 
+/// Accept connections until the task is aborted; aborting it (dropping the
+/// [`Emulator`](super::Emulator)) also stops every connection task.
 pub(crate) async fn serve(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
+    let permits = Arc::new(Semaphore::new(shared.limits.max_connections));
+    let mut conns = JoinSet::new();
+    let mut backoff = Duration::from_millis(5);
     loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(_) => continue,
+        // At the connection cap, stop accepting (the kernel queues) rather than spin.
+        let permit = tokio::select! {
+            p = permits.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+        };
+        let stream = tokio::select! {
+            r = listener.accept() => match r {
+                Ok((s, _)) => {
+                    backoff = Duration::from_millis(5);
+                    s
+                }
+                Err(_) => {
+                    // Out of file descriptors and the like: back off instead of spinning.
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(1));
+                    continue;
+                }
+            },
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
         };
         let _ = stream.set_nodelay(true);
         let shared = shared.clone();
-        tokio::spawn(async move {
+        conns.spawn(async move {
+            let header_timeout = shared.limits.header_timeout;
             let svc = service_fn(move |req| handle(shared.clone(), req));
             let _ = hyper::server::conn::http1::Builder::new()
+                .timer(TokioTimer::new())
+                .header_read_timeout(header_timeout)
+                .max_buf_size(64 * 1024)
                 .serve_connection(TokioIo::new(stream), svc)
                 .await;
+            drop(permit);
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_loopback_hosts() {
+        let h = |s: &'static str| Some(HeaderValue::from_static(s));
+        assert!(loopback_host(h("127.0.0.1:8080").as_ref()));
+        assert!(loopback_host(h("localhost").as_ref()));
+        assert!(loopback_host(h("[::1]:9").as_ref()));
+        assert!(!loopback_host(h("evil.example:8080").as_ref()));
+        assert!(!loopback_host(h("127.0.0.1.evil.example").as_ref()));
+        assert!(!loopback_host(None));
     }
 }

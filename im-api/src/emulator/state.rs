@@ -1,14 +1,16 @@
-//! What the emulator remembers: accounts, groups, a per-recipient ledger,
-//! dedup keys, rate limiters, counters and queued faults.
+//! What the emulator remembers. The core (accounts, groups, messages, dedup,
+//! rate limiters, faults, stats) is here; each family of handlers keeps its
+//! own part (`handlers::sns::SnsState`, ...), reached through [`State`].
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+use super::handlers;
 use super::{Fault, FaultPlan, Stats};
 use crate::limiter::Gcra;
-use crate::types::{GroupType, MsgElement};
+use crate::types::{ApplyJoinOption, GroupMsgFlag, GroupRole, GroupType, InviteJoinOption, MsgElement};
 
 /// One message as a recipient (or a group) got it.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,24 +30,164 @@ pub struct Delivered {
     pub msg_seq: u64,
     /// Unix seconds.
     pub msg_time: i64,
+    /// The one-to-one message key (`MsgKey`), for one-to-one messages.
+    pub msg_key: Option<String>,
 }
 
+/// An imported account.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Account {
+    /// Unix seconds of the import.
+    pub created: i64,
+    /// Profile fields by tag (`Tag_Profile_IM_Nick` ...), as JSON values.
+    pub profile: BTreeMap<String, Value>,
+}
+
+/// A member of a group.
+#[derive(Debug, Clone)]
+pub(crate) struct Member {
+    pub role: GroupRole,
+    pub join_time: i64,
+    /// Muted until this Unix second (0: not muted).
+    pub muted_until: i64,
+    pub name_card: String,
+    pub msg_flag: GroupMsgFlag,
+    /// App-defined member fields.
+    pub app_data: BTreeMap<String, String>,
+    /// The sequence of the last message this member read.
+    pub last_read_seq: u64,
+}
+
+impl Member {
+    pub(crate) fn new(role: GroupRole, join_time: i64) -> Self {
+        Self {
+            role,
+            join_time,
+            muted_until: 0,
+            name_card: String::new(),
+            msg_flag: GroupMsgFlag::AcceptAndNotify,
+            app_data: BTreeMap::new(),
+            last_read_seq: 0,
+        }
+    }
+}
+
+/// A message stored in a group's history.
+#[derive(Debug, Clone)]
+pub(crate) struct GroupMessage {
+    pub delivered: Delivered,
+    /// Recalled (`IsPlaceMsg`/recall flag in history pulls).
+    pub recalled: bool,
+    pub system: bool,
+}
+
+/// A group and everything the group endpoints read and write.
+#[derive(Debug)]
 pub(crate) struct Group {
     pub ty: GroupType,
-    pub members: Vec<String>,
+    pub owner: Option<String>,
+    pub name: String,
+    pub introduction: String,
+    pub notification: String,
+    pub face_url: String,
+    pub apply_join_option: ApplyJoinOption,
+    pub invite_join_option: Option<InviteJoinOption>,
+    pub max_member_num: u32,
+    pub mute_all: bool,
+    pub created: i64,
+    /// Bumped on every base-info change (`InfoSeq`).
+    pub info_seq: u64,
+    pub last_info_time: i64,
+    pub app_data: BTreeMap<String, String>,
+    /// Members by account, in join order kept by `order`.
+    pub members: BTreeMap<String, Member>,
+    pub order: Vec<String>,
     pub next_seq: u64,
-    pub log: Vec<Delivered>,
+    pub history: Vec<GroupMessage>,
+    /// Group attributes (`key` -> `value`).
+    pub attributes: BTreeMap<String, String>,
+    /// Group counters.
+    pub counters: BTreeMap<String, i64>,
+    /// Banned accounts (AVChatRoom/Community): account -> until (Unix seconds).
+    pub banned: BTreeMap<String, i64>,
+    /// AVChatRoom admins.
+    pub av_admins: Vec<String>,
     pub limiter: Option<Gcra>,
+    /// The group's Community topics by ID (their own histories and info).
+    pub topics: BTreeMap<String, Value>,
 }
 
+impl Group {
+    pub(crate) fn new(ty: GroupType, created: i64, limiter: Option<Gcra>) -> Self {
+        Self {
+            ty,
+            owner: None,
+            name: String::new(),
+            introduction: String::new(),
+            notification: String::new(),
+            face_url: String::new(),
+            apply_join_option: ApplyJoinOption::NeedPermission,
+            invite_join_option: None,
+            max_member_num: 0,
+            mute_all: false,
+            created,
+            info_seq: 1,
+            last_info_time: created,
+            app_data: BTreeMap::new(),
+            members: BTreeMap::new(),
+            order: Vec::new(),
+            next_seq: 1,
+            history: Vec::new(),
+            attributes: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            banned: BTreeMap::new(),
+            av_admins: Vec::new(),
+            limiter,
+            topics: BTreeMap::new(),
+        }
+    }
+
+    /// Add a member (no-op if already there).
+    pub(crate) fn join(&mut self, account: &str, role: GroupRole, now: i64) -> bool {
+        if self.members.contains_key(account) {
+            return false;
+        }
+        self.members
+            .insert(account.to_owned(), Member::new(role, now));
+        self.order.push(account.to_owned());
+        true
+    }
+
+    /// Remove a member; returns whether it was one.
+    pub(crate) fn leave(&mut self, account: &str) -> bool {
+        if self.members.remove(account).is_none() {
+            return false;
+        }
+        self.order.retain(|a| a != account);
+        if self.owner.as_deref() == Some(account) {
+            self.owner = None;
+        }
+        true
+    }
+
+    /// Members in join order.
+    pub(crate) fn member_ids(&self) -> impl Iterator<Item = &String> {
+        self.order.iter()
+    }
+}
+
+/// Everything the emulator remembers.
 pub(crate) struct State {
-    pub accounts: HashSet<String>,
-    pub groups: HashMap<String, Group>,
+    pub accounts: BTreeMap<String, Account>,
+    pub groups: BTreeMap<String, Group>,
+    /// Every message each account received, in order (inspection).
     pub inbox: HashMap<String, Vec<Delivered>>,
     pub broadcasts: Vec<Delivered>,
     pub broadcast_enabled: bool,
     pub broadcast_seq: u64,
     pub c2c_seq: u64,
+    /// The counter behind generated group IDs (`@TGS#...`).
+    pub group_counter: u64,
     pub stats: Stats,
     pub faults: VecDeque<(Option<String>, Fault)>,
     plan: Option<(FaultPlan, u64)>,
@@ -53,18 +195,21 @@ pub(crate) struct State {
     dedup: HashMap<u64, (Instant, Value)>,
     dedup_window: Duration,
     pub per_group_rate: Option<u32>,
+    /// The families' own state.
+    pub families: handlers::FamilyState,
 }
 
 impl State {
     pub(crate) fn new(dedup_window: Duration) -> Self {
         Self {
-            accounts: HashSet::new(),
-            groups: HashMap::new(),
+            accounts: BTreeMap::new(),
+            groups: BTreeMap::new(),
             inbox: HashMap::new(),
             broadcasts: Vec::new(),
             broadcast_enabled: false,
             broadcast_seq: 0,
             c2c_seq: 0,
+            group_counter: 0,
             stats: Stats::default(),
             faults: VecDeque::new(),
             plan: None,
@@ -72,24 +217,56 @@ impl State {
             dedup: HashMap::new(),
             dedup_window,
             per_group_rate: None,
+            families: handlers::FamilyState::default(),
         }
     }
 
-    pub(crate) fn add_group(&mut self, id: String, ty: GroupType, members: Vec<String>) {
-        for m in &members {
-            self.accounts.insert(m.clone());
+    /// Import an account (no-op when it exists).
+    pub(crate) fn import(&mut self, id: &str, now: i64) {
+        self.accounts.entry(id.to_owned()).or_insert_with(|| Account {
+            created: now,
+            profile: BTreeMap::new(),
+        });
+    }
+
+    pub(crate) fn has_account(&self, id: &str) -> bool {
+        self.accounts.contains_key(id)
+    }
+
+    /// Create a group with its members (the first is the owner of a
+    /// non-AVChatRoom group when `owner` is unset).
+    pub(crate) fn add_group(
+        &mut self,
+        id: String,
+        ty: GroupType,
+        owner: Option<String>,
+        members: Vec<String>,
+        now: i64,
+    ) {
+        for m in owner.iter().chain(&members) {
+            self.import(m, now);
         }
         let limiter = self.per_group_rate.map(|r| Gcra::new(f64::from(r), r));
-        self.groups.insert(
-            id,
-            Group {
-                ty,
-                members,
-                next_seq: 1,
-                log: Vec::new(),
-                limiter,
-            },
-        );
+        let mut g = Group::new(ty, now, limiter);
+        if let Some(o) = &owner {
+            g.owner = Some(o.clone());
+            g.join(o, GroupRole::Owner, now);
+        }
+        for m in &members {
+            g.join(m, GroupRole::Member, now);
+        }
+        self.groups.insert(id, g);
+    }
+
+    /// A fresh group ID that no group has (explicit IDs included).
+    pub(crate) fn new_group_id(&mut self) -> String {
+        loop {
+            self.group_counter += 1;
+            let id = format!("@TGS#{}EMU{:X}", self.group_counter, self.group_counter * 7919);
+            if !self.groups.contains_key(&id) {
+                return id;
+            }
+        }
     }
 
     pub(crate) fn set_plan(&mut self, plan: Option<FaultPlan>) {
