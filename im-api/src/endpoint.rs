@@ -56,10 +56,25 @@ pub struct EndpointMeta {
     pub invalid_code: i64,
     /// Request fields, with the codes the server answers when one is invalid.
     pub fields: &'static [FieldMeta],
+    /// Quotas beyond calls per second (per minute, per day, counted per item).
+    pub quotas: &'static [Quota],
     /// The spec entry models only part of the documented fields.
     pub partial: bool,
     /// The spec file that declares the endpoint.
     pub spec_file: &'static str,
+}
+
+/// A documented quota: at most `limit` calls (or items of the request list
+/// `count`) per `window_secs`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quota {
+    pub limit: u64,
+    /// The window in seconds (60 for per-minute, 86400 for per-day).
+    pub window_secs: u64,
+    /// Wire name of the request list whose items are counted (None: calls).
+    pub count: Option<&'static str>,
+    /// The code the server answers beyond the quota.
+    pub code: i64,
 }
 
 /// A request field as the server checks it.

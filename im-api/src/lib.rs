@@ -65,7 +65,7 @@ mod generated {
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{
     catalogue_entry, CatalogueEntry, Chunk, Endpoint, EndpointError, EndpointMeta, ErrorInfo,
-    FieldCodes, FieldMeta, RetryClass, UnknownValue,
+    FieldCodes, FieldMeta, Quota, RetryClass, UnknownValue,
 };
 pub use error::{
     AnyCode, AnyError, ApiError, BuildError, DecodeError, Error, NotEmulatedError, TransportError,

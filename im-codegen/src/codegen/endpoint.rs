@@ -314,6 +314,18 @@ impl Gen<'_> {
         let invalid_json_code = lit_i64(e.invalid_json_code);
         let invalid_code = lit_i64(e.invalid_code);
         let field_metas = e.request.iter().map(|f| self.field_meta(f));
+        let quotas = e.rate.quotas.iter().map(|q| {
+            let (limit, window, code) = (
+                u64_lit(q.limit),
+                u64_lit(q.per.seconds()),
+                lit_i64(q.code),
+            );
+            let count = match &q.count {
+                Some(c) => quote!(::core::option::Option::Some(#c)),
+                None => quote!(::core::option::Option::None),
+            };
+            quote!(#krate::Quota { limit: #limit, window_secs: #window, count: #count, code: #code })
+        });
         let summary = &e.summary;
         let codes: Vec<_> = e.errors.iter().map(|x| lit_i64(x.code)).collect();
         quote! {
@@ -335,6 +347,7 @@ impl Gen<'_> {
                 invalid_code: #invalid_code,
                 fields: &[#(#field_metas),*],
                 error_codes: &[#(#codes),*],
+                quotas: &[#(#quotas),*],
                 partial: #partial_flag,
                 spec_file: #file,
             };

@@ -10,6 +10,7 @@
 //! Output is deterministic (declaration order, files sorted) and uses fully
 //! qualified paths so user code cannot shadow anything.
 
+mod callbacks;
 mod client;
 mod docs;
 mod endpoint;
@@ -91,9 +92,11 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     } else {
         quote!()
     };
+    let callbacks = g.callbacks_module();
     let body = quote! {
         #types
         #public
+        #callbacks
         /// One module per endpoint: `Request`, `Response`, the endpoint's `Error` codes and `META`.
         pub mod api {
             #(#modules)*

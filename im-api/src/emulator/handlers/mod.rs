@@ -8,10 +8,14 @@
 mod account;
 mod c2c;
 mod conversation;
+mod follow;
+mod global_mute;
 mod group;
 mod group_more;
 mod group_msg;
+mod official_account;
 mod profile;
+mod robot;
 mod sns;
 
 use std::any::Any;
@@ -64,6 +68,10 @@ impl Table {
         group::register(&mut t);
         group_msg::register(&mut t);
         group_more::register(&mut t);
+        follow::register(&mut t);
+        global_mute::register(&mut t);
+        robot::register(&mut t);
+        official_account::register(&mut t);
         t
     }
 
@@ -91,6 +99,10 @@ pub(crate) struct FamilyState {
     pub c2c: c2c::C2cState,
     pub conversation: conversation::ConversationState,
     pub group_more: group_more::GroupMoreState,
+    pub follow: follow::FollowState,
+    pub global_mute: global_mute::GlobalMuteState,
+    pub robot: robot::RobotState,
+    pub official_account: official_account::OfficialAccountState,
 }
 
 /// A JSON value of a serializable value (for dedup memory).
@@ -113,5 +125,9 @@ impl FamilyState {
         self.conversation.forget(account);
         self.group_more.forget(account);
         self.profile.forget(account);
+        self.follow.forget(account);
+        self.global_mute.forget(account);
+        self.robot.forget(account);
+        self.official_account.forget(account);
     }
 }

@@ -1,0 +1,12 @@
+//! Emulated `robot` endpoints.
+
+use super::Table;
+
+#[derive(Debug, Default)]
+pub(crate) struct RobotState {}
+
+impl RobotState {
+    pub(crate) fn forget(&mut self, _account: &str) {}
+}
+
+pub(super) fn register(_t: &mut Table) {}
