@@ -32,7 +32,13 @@ async fn fan_out() -> Result<(), Box<dyn std::error::Error>> {
         .accounts(accounts.iter().cloned())
         .start()
         .await?;
-    let client = emu.client();
+    // The calls-per-second ceiling is measured here: the recipient quota
+    // (12,000/min, which would bind for 150,000 recipients) is raised; see
+    // the limits_bench example and tests/e2e/limits.rs for the quotas.
+    let client = emu
+        .client_builder()
+        .quota_limit("openim/batchsendmsg", 60, 100_000_000)
+        .build()?;
     let t = Instant::now();
     let report = client
         .fan_out(
@@ -52,7 +58,7 @@ async fn fan_out() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(_, n)| n)
         .sum::<u64>();
     println!("fan-out: {} accounts in {} calls in {elapsed:.2} s: {achieved:.1} calls/s against a ceiling of {ceiling}/s", report.delivered, report.requests);
-    println!("  ratio achieved/ceiling = {:.3} (target >= 0.95); over-rate or other error answers: {over}; failed accounts: {}", achieved / ceiling, report.failed.len());
+    println!("  ratio achieved/ceiling = {:.3} (target >= 0.97); over-rate or other error answers: {over}; failed accounts: {}", achieved / ceiling, report.failed.len());
     Ok(())
 }
 

@@ -12,13 +12,13 @@ use crate::auth::{Auth, SigCache};
 use crate::endpoint::{Endpoint, EndpointError, EndpointMeta, RetryClass};
 use crate::envelope::Envelope;
 use crate::error::{ApiError, BuildError, DecodeError, Error, TransportError};
-use crate::limiter::{LocalLimiter, RateLimiter};
+use crate::limiter::{LimiterError, Limits, LocalLimiter, RateLimiter};
 use crate::random::random_u32;
 use crate::region::Region;
 use crate::retry::RetryPolicy;
 use crate::transport::{check_base_url, Query, Transport};
 use crate::usersig::{SecretKey, Signer};
-use crate::validate::ValidationError;
+use crate::validate::{Problem, ValidationError, Violation};
 
 /// A client for the Tencent Cloud IM server REST API.
 ///
@@ -72,7 +72,7 @@ pub struct ClientBuilder {
 
 #[derive(Clone)]
 enum LimiterChoice {
-    Local(Vec<(String, f64)>),
+    Local(Limits),
     Custom(Arc<dyn RateLimiter>),
     Off,
 }
@@ -109,7 +109,7 @@ impl Default for ClientBuilder {
             sig_ttl: Duration::from_secs(24 * 3600),
             sig_renew_margin: Duration::from_secs(600),
             retry: RetryPolicy::default(),
-            limiter: LimiterChoice::Local(Vec::new()),
+            limiter: LimiterChoice::Local(Limits::default()),
             max_response_bytes: 16 << 20,
         }
     }
@@ -186,12 +186,32 @@ impl ClientBuilder {
     }
     /// Pace calls to `service/command` at `per_second` instead of the spec's
     /// documented rate (editions and paid upgrades differ).
-    pub fn rate_limit(mut self, service_command: impl Into<String>, per_second: f64) -> Self {
-        if let LimiterChoice::Local(o) = &mut self.limiter {
-            o.push((service_command.into(), per_second));
-        } else {
-            self.limiter = LimiterChoice::Local(vec![(service_command.into(), per_second)]);
-        }
+    pub fn rate_limit(self, service_command: impl Into<String>, per_second: f64) -> Self {
+        self.local_limits(|l| l.rate(service_command, per_second))
+    }
+    /// Keep `limit` for the quota of `service/command` over `window_secs`
+    /// instead of the documented one (editions and purchased packs differ,
+    /// e.g. `quota_limit("openim/batchsendmsg", 60, 18_000)`).
+    pub fn quota_limit(
+        self,
+        service_command: impl Into<String>,
+        window_secs: u64,
+        limit: u64,
+    ) -> Self {
+        self.local_limits(|l| l.quota_limit(service_command, window_secs, limit))
+    }
+    /// Pace with these limits in this process (rates, quotas, scale, share:
+    /// see [`Limits`]).
+    pub fn limits(self, limits: Limits) -> Self {
+        self.local_limits(|_| limits)
+    }
+    /// The in-process limiter's limits, changed by `f`.
+    fn local_limits(mut self, f: impl FnOnce(Limits) -> Limits) -> Self {
+        let limits = match std::mem::replace(&mut self.limiter, LimiterChoice::Off) {
+            LimiterChoice::Local(l) => l,
+            _ => Limits::default(),
+        };
+        self.limiter = LimiterChoice::Local(f(limits));
         self
     }
     /// Use this limiter (e.g. one shared between processes) instead of the
@@ -206,6 +226,7 @@ impl ClientBuilder {
         self
     }
 
+    /// Check the configuration and make the client.
     pub fn build(self) -> Result<Client, BuildError> {
         let sdkappid = self.sdkappid.ok_or(BuildError::MissingSdkAppId)?;
         let identifier = self
@@ -246,11 +267,7 @@ impl ClientBuilder {
         let limiter: Option<Arc<dyn RateLimiter>> = match self.limiter {
             LimiterChoice::Off => None,
             LimiterChoice::Custom(l) => Some(l),
-            LimiterChoice::Local(overrides) => Some(Arc::new(
-                overrides
-                    .into_iter()
-                    .fold(LocalLimiter::new(), |l, (k, r)| l.with_rate(k, r)),
-            )),
+            LimiterChoice::Local(limits) => Some(Arc::new(LocalLimiter::with_limits(limits))),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -266,14 +283,17 @@ impl ClientBuilder {
 }
 
 impl Client {
+    /// Configure a client.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
     }
 
+    /// The SDKAppID it calls for.
     pub fn sdkappid(&self) -> u64 {
         self.inner.sdkappid
     }
 
+    /// The admin identifier it signs as.
     pub fn identifier(&self) -> &str {
         &self.inner.identifier
     }
@@ -306,8 +326,17 @@ impl Client {
     /// `call_paced(.., false)`).
     pub(crate) async fn pace(&self, meta: &'static EndpointMeta) {
         if let Some(limiter) = &self.inner.limiter {
-            limiter.acquire(meta, None).await;
+            // Failing closed means waiting here: nothing is sent meanwhile.
+            while let Err(e) = limiter.acquire(meta, None, 0).await {
+                tracing::warn!(error = %e, "rate limiter unavailable: waiting");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
         }
+    }
+
+    /// The rate limiter, when calls are paced.
+    pub(crate) fn limiter(&self) -> Option<&Arc<dyn RateLimiter>> {
+        self.inner.limiter.as_ref()
     }
 
     /// `call`, but the first attempt waits for the limiter only when
@@ -374,31 +403,43 @@ impl Client {
         let inner = &*self.inner;
         let endpoint = &meta.path[4..];
         let random = random_u32();
+        // The items of the list the endpoint's quotas count (recipients).
+        let items = crate::limiter::counted_items(meta, &body);
         let span = tracing::debug_span!("im_api.call", endpoint, random);
         async move {
-            let start = Instant::now();
+            let mut start = None;
             let mut attempts = 0u32;
             let mut resigned = false;
             loop {
                 attempts += 1;
-                if let (true, Some(limiter)) = (pace_first || attempts > 1, &inner.limiter) {
-                    limiter.acquire(meta, group).await;
-                }
+                let paced = match (pace_first || attempts > 1, &inner.limiter) {
+                    (true, Some(limiter)) => limiter.acquire(meta, group, items).await,
+                    _ => Ok(()),
+                };
+                // The deadline counts from the first attempt, not from the
+                // wait for it (a quota may hold a call back for minutes).
+                let start = *start.get_or_insert_with(Instant::now);
                 let sig = inner.auth.current();
-                let err = match self
-                    .attempt(
-                        meta.path,
-                        &sig,
-                        random,
-                        body.clone(),
-                        attempts,
-                        decode,
-                        classify,
-                    )
-                    .await
-                {
-                    Ok(resp) => return Ok(resp),
-                    Err(err) => err,
+                let err = match paced {
+                    Err(e) => match limiter_error(endpoint, random, attempts, e) {
+                        invalid @ Error::Invalid(_) => return Err(invalid),
+                        err => err,
+                    },
+                    Ok(()) => match self
+                        .attempt(
+                            meta.path,
+                            &sig,
+                            random,
+                            body.clone(),
+                            attempts,
+                            decode,
+                            classify,
+                        )
+                        .await
+                    {
+                        Ok(resp) => return Ok(resp),
+                        Err(err) => err,
+                    },
                 };
                 let class = err.retry_class();
                 if class == RetryClass::Resign && !resigned && inner.auth.refused(&sig) {
@@ -519,6 +560,45 @@ impl Client {
         }
         tracing::debug!(attempt = attempts, "ok");
         decode(&bytes).map(|(r, _)| r).map_err(decode_err)
+    }
+}
+
+/// A call the limiter did not let through (nothing was sent): one that can
+/// never fit is invalid; a limiter that could not decide (its store did not
+/// answer) is a transport failure, retried like one.
+fn limiter_error<E>(
+    endpoint: &'static str,
+    random: u32,
+    attempts: u32,
+    e: LimiterError,
+) -> Error<E> {
+    match e {
+        LimiterError::TooLarge {
+            field,
+            items,
+            capacity,
+            ..
+        } => Error::Invalid(ValidationError {
+            endpoint,
+            violations: vec![Violation {
+                field: field.to_owned(),
+                problem: Problem::TooManyItems {
+                    max: capacity,
+                    actual: items,
+                },
+            }],
+        }),
+        e => {
+            tracing::debug!(attempt = attempts, error = %e, "rate limiter unavailable");
+            Error::Transport(TransportError {
+                endpoint,
+                random,
+                status: None,
+                timeout: false,
+                attempts,
+                source: Some(Box::new(e)),
+            })
+        }
     }
 }
 

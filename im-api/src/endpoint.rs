@@ -29,10 +29,13 @@ pub enum RetryClass {
 pub struct EndpointMeta {
     /// The Rust method name, e.g. `send_group_msg`.
     pub name: &'static str,
+    /// The service segment of the path (`group_open_http_svc`).
     pub service: &'static str,
+    /// The command segment of the path (`send_group_msg`).
     pub command: &'static str,
     /// `/v4/{service}/{command}`.
     pub path: &'static str,
+    /// One line on what it does.
     pub summary: &'static str,
     /// Documented calls per second for the app, when documented.
     pub per_second: Option<u32>,
@@ -58,6 +61,10 @@ pub struct EndpointMeta {
     pub fields: &'static [FieldMeta],
     /// Quotas beyond calls per second (per minute, per day, counted per item).
     pub quotas: &'static [Quota],
+    /// The response list a pager walks (`Client::pages`), when paged.
+    pub paged_items: Option<&'static str>,
+    /// The request list split across calls (`Client::send_chunked`), when chunked.
+    pub chunk_field: Option<&'static str>,
     /// The spec entry models only part of the documented fields.
     pub partial: bool,
     /// The spec file that declares the endpoint.
@@ -68,6 +75,7 @@ pub struct EndpointMeta {
 /// `count`) per `window_secs`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Quota {
+    /// Calls (or items) allowed per window.
     pub limit: u64,
     /// The window in seconds (60 for per-minute, 86400 for per-day).
     pub window_secs: u64,
@@ -80,6 +88,7 @@ pub struct Quota {
 /// A request field as the server checks it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct FieldMeta {
+    /// The JSON key.
     pub wire: &'static str,
     /// Required on the wire (including fields the client fills, like `Random`).
     pub required: bool,
@@ -87,6 +96,7 @@ pub struct FieldMeta {
     pub max_items: Option<u64>,
     /// The most bytes of JSON the field may take.
     pub max_json_bytes: Option<u64>,
+    /// The codes the server answers when this field is wrong.
     pub codes: FieldCodes,
 }
 
@@ -99,9 +109,13 @@ pub struct FieldCodes {
     pub ty: Option<i64>,
     /// Missing required field.
     pub missing: Option<i64>,
+    /// Too few items (or empty).
     pub min_items: Option<i64>,
+    /// Too many items.
     pub max_items: Option<i64>,
+    /// A string too long (or too short).
     pub max_bytes: Option<i64>,
+    /// A value whose JSON is too large.
     pub max_json_bytes: Option<i64>,
     /// Integer out of its range.
     pub range: Option<i64>,
@@ -146,8 +160,11 @@ pub trait EndpointError: fmt::Debug + fmt::Display + Clone + Send + Sync + 'stat
 /// What the spec says about one error code, as an endpoint sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ErrorInfo {
+    /// The numeric code.
     pub code: i64,
+    /// How the client retries it.
     pub retry: RetryClass,
+    /// Its meaning for the endpoint.
     pub description: &'static str,
 }
 
@@ -173,10 +190,13 @@ impl fmt::Display for ErrorInfo {
 /// One code of the spec's error catalogue (`specs/errors.toml`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CatalogueEntry {
+    /// The numeric code.
     pub code: i64,
     /// The variant name, e.g. `GroupNotFound`.
     pub name: &'static str,
+    /// How the client retries it.
     pub retry: RetryClass,
+    /// Its meaning.
     pub doc: &'static str,
 }
 
@@ -196,7 +216,9 @@ pub trait Chunk: Endpoint + Clone {
     type Item: Clone + Send + Sync + 'static;
     /// The most items one call may carry.
     const MAX_ITEMS: usize;
+    /// The list's items.
     fn items(&self) -> &[Self::Item];
+    /// Replace the list (one chunk of it).
     fn set_items(&mut self, items: Vec<Self::Item>);
     /// The name that identifies an item (for dedup and in reports).
     fn item_key(item: &Self::Item) -> &str;
@@ -204,12 +226,15 @@ pub trait Chunk: Endpoint + Clone {
 
 /// A request body that knows its endpoint. Implemented by generated `Request` types.
 pub trait Endpoint: Serialize + Validate + Send + Sync + 'static {
+    /// What a successful call returns.
     type Response: DeserializeOwned
         + crate::__private::PartialFailures
         + fmt::Debug
         + Send
         + 'static;
+    /// The endpoint's typed error codes.
     type Error: EndpointError;
+    /// Facts about the endpoint from its spec entry.
     const META: &'static EndpointMeta;
     /// Fill `Random`/`MsgRandom` when unset. Called once per logical call,
     /// before the first attempt, so every retry sends the identical body.

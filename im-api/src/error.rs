@@ -61,12 +61,15 @@ pub struct ApiError<E> {
 #[derive(Debug)]
 #[non_exhaustive]
 pub struct TransportError {
+    /// `service/command`.
     pub endpoint: &'static str,
+    /// The `random` query value of the request.
     pub random: u32,
     /// The HTTP status, when the server answered with something other than 200.
     pub status: Option<u16>,
     /// The attempt timed out.
     pub timeout: bool,
+    /// Attempts made, retries included.
     pub attempts: u32,
     /// The underlying error, with any URL removed.
     pub source: Option<Box<dyn std::error::Error + Send + Sync>>,
@@ -76,7 +79,9 @@ pub struct TransportError {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct DecodeError {
+    /// `service/command`.
     pub endpoint: &'static str,
+    /// The `random` query value of the request.
     pub random: u32,
     /// What serde_json said.
     pub message: String,
@@ -215,18 +220,30 @@ impl<E: EndpointError> std::error::Error for Error<E> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
+    /// No SDKAppID.
     #[error("sdkappid is required")]
     MissingSdkAppId,
+    /// No admin identifier.
     #[error("identifier (the App admin account) is required")]
     MissingIdentifier,
+    /// Neither a secret key nor a UserSig.
     #[error("a secret key or a fixed usersig is required")]
     MissingCredentials,
+    /// Both a secret key and a UserSig.
     #[error("give a secret key or a fixed usersig, not both")]
     ConflictingCredentials,
+    /// Both a region and a base URL.
     #[error("give a region or a base URL, not both")]
     ConflictingEndpoint,
+    /// A base URL that is not allowed (credentials are never shown).
     #[error("invalid base URL {url:?}: {reason}")]
-    InvalidBaseUrl { url: String, reason: &'static str },
+    InvalidBaseUrl {
+        /// The URL, credentials removed.
+        url: String,
+        /// What is wrong with it.
+        reason: &'static str,
+    },
+    /// reqwest could not build its client.
     #[error("could not build the HTTP client: {0}")]
     Http(String),
 }

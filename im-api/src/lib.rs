@@ -22,14 +22,19 @@
 //! - [`api`]: one module per endpoint (`Request`, `Response`, `Error`, `META`),
 //!   generated from the spec; the matching `Client` methods.
 //! - [`types`]: shared types (message elements, push settings).
+//! - [`callbacks`]: the webhooks Tencent POSTs to the app: typed events and
+//!   answers (generated), signature and freshness checks, dispatch.
 //! - [`Client`]/[`ClientBuilder`] (`client.rs`), the transport (`transport.rs`),
 //!   the UserSig signer (`usersig.rs`) and its cache (`auth.rs`), regions
 //!   (`region.rs`), the response envelope (`envelope.rs`), errors (`error.rs`),
 //!   pre-send validation (`validate.rs`).
 
+#![warn(missing_docs)]
+
 extern crate self as im_api;
 
 mod auth;
+pub mod callbacks;
 mod client;
 pub mod coalesce;
 mod endpoint;

@@ -17,7 +17,9 @@ use crate::validate::Problem;
 /// A body the server refuses: the code and the text it answers with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rejection {
+    /// The `ErrorCode` the server answers.
     pub code: i64,
+    /// What is wrong, naming the field.
     pub message: String,
 }
 
@@ -50,14 +52,24 @@ pub type ClassifyFn = fn(i64) -> RawKind;
 /// One endpoint of the spec, type-erased (the table is generated: `ROUTES`).
 #[derive(Debug, Clone, Copy)]
 pub struct Route {
+    /// The endpoint's facts.
     pub meta: &'static EndpointMeta,
+    /// Checks a body and parses it into the typed request.
     pub parse: ParseFn,
+    /// Decodes a success body.
     pub decode: DecodeFn,
+    /// Types an error code as the endpoint's spec does.
     pub classify: ClassifyFn,
     /// A body built from the spec that passes its checks.
     pub example: fn() -> Value,
     /// Whether a success body decodes into the typed `Response`.
     pub decodes: fn(&[u8]) -> Result<(), String>,
+    /// A body parsed into the typed request and encoded again (what the
+    /// typed client would send for it).
+    pub reencode: fn(&Body) -> Result<Value, String>,
+    /// A success body decoded into the typed `Response` and encoded again
+    /// (keys the response type does not model are gone).
+    pub redecode: fn(&[u8]) -> Result<Value, String>,
 }
 
 impl Route {
@@ -65,6 +77,7 @@ impl Route {
     pub const fn of<R>() -> Route
     where
         R: Endpoint + FieldTypes + DeserializeOwned + crate::__private::Example,
+        R::Response: serde::Serialize,
     {
         Route {
             meta: R::META,
@@ -73,6 +86,8 @@ impl Route {
             classify: classify::<R>,
             example: example::<R>,
             decodes: decodes::<R>,
+            reencode: reencode::<R>,
+            redecode: redecode::<R>,
         }
     }
 
@@ -102,6 +117,23 @@ fn decodes<R: Endpoint>(bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| e.to_string())
 }
 
+fn reencode<R: Endpoint + FieldTypes + DeserializeOwned>(body: &Body) -> Result<Value, String> {
+    let parsed = parse::<R>(body).map_err(|r| format!("{}: {}", r.code, r.message))?;
+    let request = parsed
+        .request
+        .downcast::<R>()
+        .map_err(|_| "the route parses another type".to_owned())?;
+    serde_json::to_value(&*request).map_err(|e| e.to_string())
+}
+
+fn redecode<R: Endpoint>(bytes: &[u8]) -> Result<Value, String>
+where
+    R::Response: serde::Serialize,
+{
+    let resp: R::Response = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    serde_json::to_value(&resp).map_err(|e| e.to_string())
+}
+
 fn classify<R: Endpoint>(code: i64) -> RawKind {
     use crate::EndpointError as _;
     RawKind::from(R::Error::from_code(code).info())
@@ -121,7 +153,7 @@ fn decode<R: Endpoint>(bytes: &[u8]) -> Result<(Value, usize), serde_json::Error
 pub enum RawError {
     /// No such `service/command` in the spec. Nothing was sent.
     UnknownEndpoint(String),
-    /// The body is not a JSON object. Nothing was sent.
+    /// The body is not one JSON object with unique keys. Nothing was sent.
     BadJson(String),
     /// The body breaks the spec (field, type or limit). Nothing was sent.
     Rejected(Rejection),
@@ -135,7 +167,7 @@ impl std::fmt::Display for RawError {
             Self::UnknownEndpoint(e) => {
                 write!(f, "unknown endpoint {e:?} (see the spec's endpoint list)")
             }
-            Self::BadJson(e) => write!(f, "the body is not a JSON object: {e}"),
+            Self::BadJson(e) => write!(f, "{e}"),
             Self::Rejected(r) => write!(f, "invalid body, nothing sent: {}", r.message),
             Self::Call(e) => write!(f, "{e}"),
         }
@@ -153,13 +185,12 @@ impl crate::Client {
         let route = Route::find(service_command)
             .ok_or_else(|| RawError::UnknownEndpoint(service_command.to_owned()))?;
         let mut parsed = parse_body(body).map_err(|e| RawError::BadJson(e.to_string()))?;
-        let mut filled = false;
+        let mut filled = String::new();
         for field in route.meta.random_fields {
             if !parsed.map.contains_key(*field) {
-                parsed
-                    .map
-                    .insert((*field).to_owned(), Value::from(crate::random_u32()));
-                filled = true;
+                let v = crate::random_u32();
+                parsed.map.insert((*field).to_owned(), Value::from(v));
+                filled.push_str(&format!("\"{field}\":{v},"));
             }
         }
         (route.parse)(&parsed).map_err(RawError::Rejected)?;
@@ -169,12 +200,11 @@ impl crate::Client {
             .and_then(|k| parsed.map.get(k))
             .and_then(Value::as_str)
             .map(str::to_owned);
-        let bytes = if filled {
-            // The compact encoding of what was checked (never larger than the input).
-            bytes::Bytes::from(
-                serde_json::to_vec(&Value::Object(parsed.map))
-                    .map_err(|e| RawError::BadJson(e.to_string()))?,
-            )
+        let bytes = if !filled.is_empty() {
+            // Insert the filled values at the start of the object as given:
+            // every other byte is sent as checked (re-encoding could change
+            // number spellings and sizes).
+            bytes::Bytes::from(insert_first(body, &filled))
         } else {
             bytes::Bytes::copy_from_slice(body)
         };
@@ -190,6 +220,27 @@ impl crate::Client {
     }
 }
 
+
+/// `body` with `fields` (`"K":V,` pairs) inserted right after its opening
+/// brace (the trailing comma dropped when the object is empty).
+fn insert_first(body: &[u8], fields: &str) -> Vec<u8> {
+    let open = body.iter().position(|b| *b == b'{').unwrap_or(0);
+    let rest = &body[open + 1..];
+    let empty = rest
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'}');
+    let fields = if empty {
+        fields.trim_end_matches(',')
+    } else {
+        fields
+    };
+    let mut out = Vec::with_capacity(body.len() + fields.len());
+    out.extend_from_slice(&body[..=open]);
+    out.extend_from_slice(fields.as_bytes());
+    out.extend_from_slice(rest);
+    out
+}
 
 fn field_code(
     meta: &EndpointMeta,
@@ -267,6 +318,7 @@ where
             Problem::TooShort { .. } | Problem::TooLong { .. } => c.max_bytes,
             Problem::BelowMinimum { .. } | Problem::AboveMaximum { .. } => c.range,
             Problem::JsonTooLarge { .. } => c.max_json_bytes,
+            Problem::MissingOneOf { .. } => c.missing,
             _ => None,
         });
         return Err(Rejection {

@@ -29,6 +29,7 @@ pub struct RecordSer<S: Serializer> {
 }
 
 impl<S: Serializer> RecordSer<S> {
+    /// Start the object.
     pub fn new(serializer: S) -> Result<Self, S::Error> {
         Ok(Self {
             map: serializer.serialize_map(None)?,
@@ -79,6 +80,7 @@ impl<S: Serializer> RecordSer<S> {
         }
         Ok(())
     }
+    /// Finish the object.
     pub fn end(self) -> Result<S::Ok, S::Error> {
         self.map.end()
     }
@@ -90,6 +92,7 @@ pub struct RecordDe {
 }
 
 impl RecordDe {
+    /// Read the object.
     pub fn new<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Ok(Self {
             map: Map::deserialize(deserializer)?,

@@ -68,19 +68,30 @@ impl RetryPolicy {
         };
         let exp = next_attempt.saturating_sub(2).min(20);
         let full = base.saturating_mul(1 << exp).min(self.max_backoff);
-        let wait = if self.jitter && !full.is_zero() {
-            let half = full / 2;
-            half + Duration::from_nanos(
-                u64::from(random_u32()) * (full - half).as_nanos() as u64 / u64::from(u32::MAX),
-            )
+        let wait = if self.jitter {
+            jittered(full, random_u32())
         } else {
             full
         };
         match self.total_deadline {
-            Some(deadline) if elapsed + wait > deadline => None,
+            // An `elapsed` near Duration::MAX must not overflow the sum.
+            Some(deadline) if elapsed.checked_add(wait).is_none_or(|end| end > deadline) => None,
             _ => Some(wait),
         }
     }
+}
+
+/// Between half and all of `full`, placed by `draw` (0 = half, u32::MAX =
+/// all). Computed in u128 nanoseconds: `draw` times any `Duration`'s
+/// nanoseconds fits (2^32 * 2^94 < 2^128), and the result is at most
+/// `full - full / 2`, so it converts back without loss or overflow.
+fn jittered(full: Duration, draw: u32) -> Duration {
+    let half = full / 2;
+    let span = (full - half).as_nanos();
+    let offset = span * u128::from(draw) / u128::from(u32::MAX);
+    let secs = u64::try_from(offset / 1_000_000_000).unwrap_or(u64::MAX);
+    let nanos = (offset % 1_000_000_000) as u32;
+    half.saturating_add(Duration::new(secs, nanos))
 }
 
 #[cfg(test)]
@@ -126,6 +137,89 @@ mod tests {
         assert_eq!(
             RetryPolicy::none().backoff(RetryClass::Retryable, 2, z),
             None
+        );
+    }
+
+    /// The old wait computed `u32 x nanoseconds` in u64: any backoff over
+    /// about 8.6 s overflowed (a panic in debug builds), e.g. a 20 s
+    /// rate-limited backoff with an unlucky draw.
+    #[test]
+    fn jitter_does_not_overflow_for_long_waits() {
+        let twenty = Duration::from_secs(20);
+        assert_eq!(jittered(twenty, u32::MAX), twenty);
+        assert_eq!(jittered(twenty, 0), Duration::from_secs(10));
+        let mid = jittered(twenty, u32::MAX / 2);
+        assert!(
+            mid > Duration::from_secs(14) && mid < Duration::from_secs(16),
+            "{mid:?}"
+        );
+        // The extremes: the largest Duration, odd nanoseconds, zero.
+        assert_eq!(jittered(Duration::MAX, u32::MAX), Duration::MAX);
+        assert_eq!(jittered(Duration::MAX, 0), Duration::MAX / 2);
+        assert!(jittered(Duration::MAX, 12345) >= Duration::MAX / 2);
+        assert_eq!(
+            jittered(Duration::from_nanos(3), u32::MAX),
+            Duration::from_nanos(3)
+        );
+        assert_eq!(jittered(Duration::from_nanos(1), 0), Duration::ZERO);
+        assert_eq!(jittered(Duration::ZERO, u32::MAX), Duration::ZERO);
+    }
+
+    #[test]
+    fn extreme_policies_and_attempts_saturate() {
+        let huge = RetryPolicy {
+            max_attempts: u32::MAX,
+            initial_backoff: Duration::from_secs(3600),
+            rate_limited_backoff: Duration::MAX,
+            max_backoff: Duration::MAX,
+            total_deadline: None,
+            jitter: true,
+        };
+        for attempt in [2, 3, 21, 22, 64, 1000, u32::MAX] {
+            for class in [RetryClass::Retryable, RetryClass::RateLimited] {
+                let w = huge.backoff(class, attempt, Duration::ZERO).unwrap();
+                assert!(w >= Duration::from_secs(1800), "{attempt} {class:?}: {w:?}");
+            }
+            // A rate-limited wait from Duration::MAX stays within half and all of it.
+            let w = huge
+                .backoff(RetryClass::RateLimited, attempt, Duration::MAX)
+                .unwrap();
+            assert!(w >= Duration::MAX / 2, "{w:?}");
+        }
+        // 20 s rate-limited backoffs with jitter: many draws, no panic, in range.
+        let rate_limited = RetryPolicy {
+            max_attempts: 10,
+            rate_limited_backoff: Duration::from_secs(20),
+            max_backoff: Duration::from_secs(600),
+            total_deadline: Some(Duration::from_secs(3600)),
+            ..RetryPolicy::default()
+        };
+        for _ in 0..2000 {
+            let w = rate_limited
+                .backoff(RetryClass::RateLimited, 2, Duration::ZERO)
+                .unwrap();
+            assert!(
+                w >= Duration::from_secs(10) && w <= Duration::from_secs(20),
+                "{w:?}"
+            );
+        }
+        // A deadline with an elapsed time near the largest Duration: no overflow, no retry.
+        let deadline = RetryPolicy {
+            total_deadline: Some(Duration::MAX),
+            ..huge.clone()
+        };
+        assert_eq!(
+            deadline.backoff(RetryClass::Retryable, 2, Duration::MAX),
+            None
+        );
+        let fixed = RetryPolicy {
+            jitter: false,
+            ..deadline
+        };
+        assert_eq!(
+            fixed.backoff(RetryClass::RateLimited, u32::MAX, Duration::ZERO),
+            Some(Duration::MAX),
+            "the exponent is capped and the product saturates"
         );
     }
 

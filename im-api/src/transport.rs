@@ -156,7 +156,7 @@ fn encode_component(s: &str, out: &mut String) {
 /// http only for loopback hosts. Returns it without a trailing slash.
 pub(crate) fn check_base_url(raw: &str) -> Result<String, BuildError> {
     let bad = |reason| BuildError::InvalidBaseUrl {
-        url: raw.to_owned(),
+        url: without_userinfo(raw),
         reason,
     };
     let url = reqwest::Url::parse(raw).map_err(|_| bad("not an absolute URL"))?;
@@ -189,9 +189,48 @@ pub(crate) fn check_base_url(raw: &str) -> Result<String, BuildError> {
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
 
+/// `raw` for an error message: everything between the scheme and the last
+/// `@` (where a `user:password@` goes, even in a URL that does not parse)
+/// replaced by `***`, so a password given in a base URL is never echoed.
+fn without_userinfo(raw: &str) -> String {
+    let Some(at) = raw.rfind('@') else {
+        return raw.to_owned();
+    };
+    let start = match raw.find("://") {
+        Some(i) if i + 3 <= at => i + 3,
+        _ => 0,
+    };
+    format!("{}***{}", &raw[..start], &raw[at..])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn credentials_are_never_echoed() {
+        for (raw, shown) in [
+            ("https://user:hunter2@h.com/", "https://***@h.com/"),
+            ("http://user:hunter2@10.0.0.1:80", "http://***@10.0.0.1:80"),
+            ("https://user:hunter2@bad host", "https://***@bad host"),
+            ("https://user:hun/ter2@h.com", "https://***@h.com"),
+            ("https://user:hunter2@x@h.com", "https://***@h.com"),
+            ("user:hunter2@h.com", "***@h.com"),
+            ("ftp://:hunter2@127.0.0.1", "ftp://***@127.0.0.1"),
+        ] {
+            let err = check_base_url(raw).unwrap_err();
+            let text = err.to_string();
+            assert!(!text.contains("hunter2"), "{text}");
+            assert!(text.contains(shown), "{text}");
+            match err {
+                BuildError::InvalidBaseUrl { url, .. } => assert_eq!(url, shown),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(without_userinfo("https://h.com/p"), "https://h.com/p");
+        assert_eq!(without_userinfo("@"), "***@");
+        assert_eq!(without_userinfo("user:pw@h.com://x"), "***@h.com://x");
+    }
 
     #[test]
     fn base_urls() {

@@ -17,6 +17,7 @@ use sha2::Sha256;
 pub struct SecretKey(String);
 
 impl SecretKey {
+    /// Wrap a key (as the console shows it).
     pub fn new(key: impl Into<String>) -> Self {
         Self(key.into())
     }
@@ -45,7 +46,9 @@ pub struct Signer {
 /// What a verified UserSig says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigInfo {
+    /// The identifier it was signed for.
     pub identifier: String,
+    /// The SDKAppID it was signed for.
     pub sdkappid: u64,
     /// Unix seconds when it was signed.
     pub time: u64,
@@ -64,27 +67,51 @@ impl SigInfo {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum SigError {
+    /// Not base64 (in the UserSig alphabet).
     #[error("usersig is not valid base64")]
     Base64,
+    /// Not zlib data.
     #[error("usersig does not inflate (zlib)")]
     Zlib,
+    /// Not the expected JSON document.
     #[error("usersig does not hold the expected JSON: {0}")]
     Json(String),
+    /// Signed for another SDKAppID.
     #[error("usersig was signed for SDKAppID {found}, not {expected}")]
-    SdkAppId { expected: u64, found: u64 },
+    SdkAppId {
+        /// This signer's.
+        expected: u64,
+        /// The UserSig's.
+        found: u64,
+    },
+    /// Signed for another identifier.
     #[error("usersig was signed for identifier {found:?}, not {expected:?}")]
-    Identifier { expected: String, found: String },
+    Identifier {
+        /// The one asked for.
+        expected: String,
+        /// The UserSig's.
+        found: String,
+    },
+    /// The signature does not match the key.
     #[error("usersig signature does not match the key")]
     Signature,
+    /// No longer valid.
     #[error("usersig expired at {expired_at} (now {now})")]
-    Expired { expired_at: u64, now: u64 },
+    Expired {
+        /// Unix seconds it expired at.
+        expired_at: u64,
+        /// Unix seconds now.
+        now: u64,
+    },
 }
 
 impl Signer {
+    /// A signer for `sdkappid` with its secret key.
     pub fn new(sdkappid: u64, key: SecretKey) -> Self {
         Self { sdkappid, key }
     }
 
+    /// The SDKAppID it signs for.
     pub fn sdkappid(&self) -> u64 {
         self.sdkappid
     }

@@ -78,6 +78,7 @@ impl Validator {
         self.violations.push(Violation { field, problem });
     }
 
+    /// A string's emptiness and UTF-8 length.
     pub fn string(
         &mut self,
         key: &'static str,
@@ -110,6 +111,7 @@ impl Validator {
         }
     }
 
+    /// A list's emptiness and length.
     pub fn items(
         &mut self,
         key: &'static str,
@@ -129,6 +131,7 @@ impl Validator {
         }
     }
 
+    /// An integer's range.
     pub fn integer(&mut self, key: &'static str, value: i128, min: Option<i64>, max: Option<i64>) {
         if let Some(min) = min.filter(|m| value < *m as i128) {
             self.push(key, Problem::BelowMinimum { min, actual: value });
@@ -152,12 +155,14 @@ impl Validator {
         }
     }
 
+    /// A nested value's own checks, under `key`.
     pub fn nested<T: Validate + ?Sized>(&mut self, key: &'static str, value: &T) {
         self.path.push(Seg::Key(key));
         value.validate_into(self);
         self.path.pop();
     }
 
+    /// Each list item's own checks, under `key[i]`.
     pub fn each<T: Validate>(&mut self, key: &'static str, values: &[T]) {
         self.path.push(Seg::Key(key));
         for (i, value) in values.iter().enumerate() {
@@ -202,8 +207,14 @@ impl Validator {
         }
     }
 
+    /// Two fields that may not both be set are.
     pub fn conflict(&mut self, a: &'static str, b: &'static str, rule: &'static str) {
         self.push(b, Problem::Conflict { with: a, rule });
+    }
+
+    /// Neither of two fields is set, and one of them must be.
+    pub fn one_of(&mut self, a: &'static str, b: &'static str, rule: &'static str) {
+        self.push(a, Problem::MissingOneOf { other: b, rule });
     }
 }
 
@@ -222,7 +233,9 @@ impl std::io::Write for ByteCounter {
 /// One broken limit: which field (a path such as `MsgBody[0].MsgContent.Text`) and how.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Violation {
+    /// Where: `MsgBody[0].MsgContent.Text`.
     pub field: String,
+    /// What.
     pub problem: Problem,
 }
 
@@ -236,42 +249,76 @@ impl fmt::Display for Violation {
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Problem {
+    /// Blank string or empty list where one is required.
     Empty,
+    /// Fewer list items than `min`.
     TooFewItems {
+        /// The least allowed.
         min: u64,
+        /// What was given.
         actual: u64,
     },
+    /// More list items than `max`.
     TooManyItems {
+        /// The most allowed.
         max: u64,
+        /// What was given.
         actual: u64,
     },
+    /// A string shorter than `min_bytes` (UTF-8 bytes).
     TooShort {
+        /// The least allowed.
         min_bytes: u64,
+        /// What was given.
         actual: u64,
     },
+    /// A string longer than `max_bytes` (UTF-8 bytes).
     TooLong {
+        /// The most allowed.
         max_bytes: u64,
+        /// What was given.
         actual: u64,
     },
+    /// An integer below `min`.
     BelowMinimum {
+        /// The least allowed.
         min: i64,
+        /// What was given.
         actual: i128,
     },
+    /// An integer above `max`.
     AboveMaximum {
+        /// The most allowed.
         max: i64,
+        /// What was given.
         actual: i128,
     },
+    /// A value whose JSON takes more than `max_bytes`.
     JsonTooLarge {
+        /// The most allowed.
         max_bytes: u64,
+        /// What it takes.
         actual: u64,
     },
+    /// Set together with a field it excludes.
     Conflict {
+        /// The other field.
         with: &'static str,
+        /// The spec's rule.
+        rule: &'static str,
+    },
+    /// Neither this field nor `other` is set; one of them is required.
+    MissingOneOf {
+        /// The other field.
+        other: &'static str,
+        /// The spec's rule.
         rule: &'static str,
     },
     /// An element type that may appear once appears `actual` times.
     Repeated {
+        /// The element's tag (`TIMCustomElem`).
         tag: &'static str,
+        /// How many there are.
         actual: u64,
     },
 }
@@ -298,6 +345,7 @@ impl fmt::Display for Problem {
                 write!(f, "{actual} bytes of JSON, at most {max_bytes} allowed")
             }
             Self::Conflict { with, rule } => write!(f, "not allowed together with {with} ({rule})"),
+            Self::MissingOneOf { other, rule } => write!(f, "this or {other} must be set ({rule})"),
             Self::Repeated { tag, actual } => {
                 write!(f, "{actual} {tag} elements, at most one allowed")
             }
@@ -310,6 +358,7 @@ impl fmt::Display for Problem {
 pub struct ValidationError {
     /// `service/command`.
     pub endpoint: &'static str,
+    /// Every broken limit, in field order.
     pub violations: Vec<Violation>,
 }
 

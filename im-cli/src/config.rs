@@ -2,7 +2,7 @@
 //! flag wins over the environment (also across the two credential kinds and
 //! the two endpoint kinds).
 
-use im_api::{Client, Region};
+use im_api::{Client, ClientBuilder, Region};
 
 /// The global options as given on the command line.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -25,6 +25,12 @@ pub struct Globals {
     /// Base URL instead of a region (plain http only for loopback) [env: IM_BASE_URL]
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// Share the app's rate limits and quotas with other runs through this Redis (batch-send) [env: IM_REDIS_URL]
+    #[arg(long, value_name = "URL", global = true)]
+    pub redis: Option<String>,
+    /// When Redis does not answer, go on alone at 1/N of every limit instead of failing [env: IM_REDIS_FALLBACK]
+    #[arg(long, value_name = "N", global = true)]
+    pub redis_fallback: Option<String>,
 }
 
 /// A value and whether it came from a flag.
@@ -74,6 +80,15 @@ impl Globals {
             .map_err(|_| format!("--sdkappid must be a number, got {:?}", g.value))
     }
 
+    /// The SDKAppID when one was given (flag or environment); an error when
+    /// it is not a number.
+    pub fn sdkappid_if_given(&self) -> Result<Option<u64>, String> {
+        if pick(&self.sdkappid, "IM_SDKAPPID").is_none() {
+            return Ok(None);
+        }
+        self.sdkappid().map(Some)
+    }
+
     pub fn secret_key(&self) -> Option<String> {
         pick(&self.secret_key, "IM_SECRET_KEY").map(|g| g.value)
     }
@@ -94,8 +109,32 @@ impl Globals {
                 || pick(&self.usersig, "IM_USERSIG").is_some())
     }
 
+    /// The Redis to share limits through, when one was given.
+    pub fn redis_url(&self) -> Option<String> {
+        pick(&self.redis, "IM_REDIS_URL").map(|g| g.value)
+    }
+
+    /// The share to fall back to when Redis does not answer (`None`: fail).
+    pub fn redis_fallback(&self) -> Result<Option<u32>, String> {
+        match pick(&self.redis_fallback, "IM_REDIS_FALLBACK") {
+            None => Ok(None),
+            Some(g) => match g.value.trim().parse::<u32>() {
+                Ok(n) if n >= 1 => Ok(Some(n)),
+                _ => Err(format!(
+                    "--redis-fallback must be a number of processes (1 or more), got {:?}",
+                    g.value
+                )),
+            },
+        }
+    }
+
     /// A client from the options; a usage error as text.
     pub fn client(&self) -> Result<Client, String> {
+        self.builder()?.build().map_err(|e| e.to_string())
+    }
+
+    /// A client builder from the options, to adjust before `build`.
+    pub fn builder(&self) -> Result<ClientBuilder, String> {
         let sdkappid = self.sdkappid()?;
         let identifier = pick(&self.identifier, "IM_IDENTIFIER")
             .ok_or("missing --identifier (or IM_IDENTIFIER)")?
@@ -127,6 +166,6 @@ impl Globals {
             (_, Some(u)) => b.base_url(u),
             _ => return Err("missing --region or --base-url (or IM_REGION / IM_BASE_URL)".into()),
         };
-        b.build().map_err(|e| e.to_string())
+        Ok(b)
     }
 }

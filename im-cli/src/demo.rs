@@ -21,7 +21,7 @@ pub async fn run(g: &Globals) -> Exit {
         let (Some(group), Some(to)) = (env("IM_DEMO_GROUP"), env("IM_DEMO_TO")) else {
             return invalid("with credentials, set IM_DEMO_GROUP (a group of your app) and IM_DEMO_TO (acc1,acc2,...)");
         };
-        println!("credentials given: talking to {}", client.base_url());
+        outln!("credentials given: talking to {}", client.base_url());
         (
             client,
             group,
@@ -53,7 +53,7 @@ pub async fn run(g: &Globals) -> Exit {
             Ok(e) => e,
             Err(e) => return invalid(format!("cannot start the emulator: {e}")),
         };
-        println!(
+        outln!(
             "no credentials given: using the embedded emulator at {}",
             emu.base_url()
         );
@@ -65,7 +65,7 @@ pub async fn run(g: &Globals) -> Exit {
     };
     let mut exit = Exit::Ok;
 
-    println!("\n1. send_group_msg to {group}");
+    outln!("\n1. send_group_msg to {group}");
     let welcome = MsgElement::custom_json(&serde_json::json!({"type": "welcome"}))
         .expect("a JSON literal encodes");
     match client
@@ -75,14 +75,14 @@ pub async fn run(g: &Globals) -> Exit {
         )
         .await
     {
-        Ok(r) => println!("   ok: MsgSeq {}, MsgTime {}", r.msg_seq, r.msg_time),
+        Ok(r) => outln!("   ok: MsgSeq {}, MsgTime {}", r.msg_seq, r.msg_time),
         Err(e) => {
-            println!("   failed: {e}");
+            outln!("   failed: {e}");
             exit = Exit::ServerFailure;
         }
     }
 
-    println!(
+    outln!(
         "\n2. batchsendmsg fan-out to {} accounts (at most 500 per request, paced)",
         accounts.len()
     );
@@ -98,12 +98,12 @@ pub async fn run(g: &Globals) -> Exit {
         .await;
     match report {
         Ok(r) => {
-            println!(
+            outln!(
                 "   delivered to {} of {} in {} requests",
                 r.delivered, r.items, r.requests
             );
             for f in &r.failed {
-                println!(
+                outln!(
                     "   not delivered: {} ({})",
                     f.item,
                     f.code
@@ -112,23 +112,23 @@ pub async fn run(g: &Globals) -> Exit {
             }
         }
         Err(e) => {
-            println!("   refused: {e}");
+            outln!("   refused: {e}");
             exit = Exit::ServerFailure;
         }
     }
 
-    println!("\n3. send_broadcast_msg to every AVChatRoom group");
+    outln!("\n3. send_broadcast_msg to every AVChatRoom group");
     match client
         .send_broadcast_msg(send_broadcast_msg::Request::new([MsgElement::text(
             "Live event starts now",
         )]))
         .await
     {
-        Ok(r) => println!("   ok: MsgSeq {}", r.msg_seq),
-        Err(e) => println!("   refused: {e}"),
+        Ok(r) => outln!("   ok: MsgSeq {}", r.msg_seq),
+        Err(e) => outln!("   refused: {e}"),
     }
 
-    println!("\n4. a bad request is refused before sending");
+    outln!("\n4. a bad request is refused before sending");
     let bad = client
         .batchsendmsg(batchsendmsg::Request::new(
             Vec::<String>::new(),
@@ -136,12 +136,12 @@ pub async fn run(g: &Globals) -> Exit {
         ))
         .await;
     if let Err(e) = bad {
-        println!("   {e}");
+        outln!("   {e}");
     }
 
     if let Some(emu) = &emulator {
-        println!("\n5. what the emulator recorded");
-        println!(
+        outln!("\n5. what the emulator recorded");
+        outln!(
             "   user0000 received {} messages, user0055 (in a live room) {}; answers by code: {:?}",
             emu.inbox("user0000").len(),
             emu.inbox("user0055").len(),

@@ -4,10 +4,18 @@
 //! failure (or some accounts of a batch failed); 2 invalid input, nothing
 //! sent; 3 transport failed after retries.
 
+// First: the `outln!`/`errln!` macros are visible in the modules below.
+#[macro_use]
+mod out;
+
 mod batch;
 mod call;
+mod callbacks;
 mod config;
 mod demo;
+mod endpoints;
+mod serve;
+mod spec;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -34,7 +42,7 @@ impl From<Exit> for ExitCode {
 
 /// Report a usage problem: nothing was sent.
 pub fn invalid(msg: impl std::fmt::Display) -> Exit {
-    eprintln!("im: {msg}");
+    errln!("im: {msg}");
     Exit::Invalid
 }
 
@@ -68,6 +76,9 @@ enum Command {
         /// e.g. group_open_http_svc/send_group_msg
         endpoint: String,
         body: Option<String>,
+        /// Refuse body keys the spec does not model (by default they are sent, with a warning)
+        #[arg(long)]
+        strict: bool,
     },
     /// Send one message to every account listed in a file, one per line
     BatchSend {
@@ -87,15 +98,25 @@ enum Command {
         #[arg(long, value_name = "JSON|@FILE")]
         msg_body: Option<String>,
     },
-    /// List the spec's endpoints with their rate limits
+    /// List the spec's endpoints: whether the emulator emulates each, rate limits
     Endpoints,
-    /// Run the local emulator (uses --sdkappid/--identifier/--secret-key when given)
+    /// Run the local emulator (uses --sdkappid/--identifier/--secret-key when given; the key is random otherwise)
     Emulator {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
     },
     /// The offline tour: a group message, a batch send and a broadcast
     Demo,
+    /// Receive Tencent's callbacks (webhooks): `im callbacks serve --token T`
+    Callbacks {
+        #[command(subcommand)]
+        command: callbacks::Callbacks,
+    },
+    /// Work on the spec: export as OpenAPI 3.1, import (compare) an OpenAPI document, diff two versions, lint
+    Spec {
+        #[command(subcommand)]
+        command: spec::SpecCommand,
+    },
 }
 
 fn main() -> ExitCode {
@@ -106,7 +127,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("im: cannot start the runtime: {e}");
+            errln!("im: cannot start the runtime: {e}");
             return ExitCode::from(3);
         }
     };
@@ -122,73 +143,27 @@ async fn run(cli: Cli) -> Exit {
                 (Err(e), _) => return invalid(e),
                 (_, None) => return invalid("missing --secret-key (or IM_SECRET_KEY)"),
             };
-            println!(
+            outln!(
                 "{}",
                 im_api::Signer::new(app, im_api::SecretKey::new(key)).sign(&user, expire)
             );
             Exit::Ok
         }
-        Command::Call { endpoint, body } => call::run(&g, &endpoint, body.as_deref()).await,
+        Command::Call {
+            endpoint,
+            body,
+            strict,
+        } => call::run(&g, &endpoint, body.as_deref(), strict).await,
         Command::BatchSend {
             to_file,
             from,
             text,
             msg_body,
         } => batch::run(&g, &to_file, from, text, msg_body).await,
-        Command::Endpoints => {
-            for e in im_api::ENDPOINTS {
-                let rate = e
-                    .per_second
-                    .map_or_else(|| "-".to_owned(), |r| format!("{r}/s"));
-                let group = e
-                    .per_group_per_second
-                    .map(|r| format!(", {r}/s per group"))
-                    .unwrap_or_default();
-                let aliases = if e.aliases.is_empty() {
-                    String::new()
-                } else {
-                    format!(" (also {})", e.aliases.join(", "))
-                };
-                println!(
-                    "{:<55} {:>6}{group}  {}{aliases}",
-                    e.service_command(),
-                    rate,
-                    e.summary
-                );
-            }
-            Exit::Ok
-        }
-        Command::Emulator { listen } => emulator(&g, listen).await,
+        Command::Endpoints => endpoints::run(),
+        Command::Emulator { listen } => serve::run(&g, listen).await,
         Command::Demo => demo::run(&g).await,
+        Command::Callbacks { command } => callbacks::run(&g, command).await,
+        Command::Spec { command } => spec::run(command),
     }
-}
-
-async fn emulator(g: &Globals, listen: SocketAddr) -> Exit {
-    if !listen.ip().is_loopback() {
-        return invalid("the emulator listens on loopback addresses only");
-    }
-    let mut b = im_api::emulator::Emulator::builder()
-        .listen(listen)
-        .broadcast_enabled(true);
-    if let Ok(app) = g.sdkappid() {
-        b = b.sdkappid(app);
-    }
-    if let Some(key) = g.secret_key() {
-        b = b.secret_key(key);
-    }
-    if let Some(id) = g.identifier() {
-        b = b.admin(id);
-    }
-    let emu = match b.start().await {
-        Ok(e) => e,
-        Err(e) => return invalid(format!("cannot listen on {listen}: {e}")),
-    };
-    println!("emulator listening on {}", emu.base_url());
-    println!(
-        "sdkappid {}; admins {}; sign UserSigs with its secret key",
-        emu.sdkappid(),
-        im_api::emulator::DEFAULT_ADMIN
-    );
-    let _ = tokio::signal::ctrl_c().await;
-    Exit::Ok
 }

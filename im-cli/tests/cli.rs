@@ -1,11 +1,14 @@
 //! The `im` binary's contract, driven as a user would: every exit code,
 //! stdin/@file/inline bodies, flags over the environment, the batch-send
-//! report. A local emulator (in this process) plays the server.
+//! report, unknown and duplicate body keys, a closed stdout, credentials in
+//! a base URL, the emulator's start-up lines. A local emulator (in this
+//! process) plays the server.
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
-use im_api::emulator::{Emulator, Fault, DEFAULT_ADMIN, DEFAULT_KEY, DEFAULT_SDKAPPID};
+use im_api::emulator::{Emulator, Fault, DEFAULT_ADMIN, DEFAULT_SDKAPPID};
 use im_api::types::GroupType;
 
 const VARS: [&str; 6] = [
@@ -17,16 +20,36 @@ const VARS: [&str; 6] = [
     "IM_BASE_URL",
 ];
 
-/// `im` with a clean environment plus `env`, the arguments, and `stdin`.
-async fn im(env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+/// `im` with a clean environment plus `env` and the arguments.
+fn command(env: &[(&str, &str)], args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_im"));
     for v in VARS {
         cmd.env_remove(v);
     }
-    cmd.envs(env.iter().copied())
-        .args(args)
+    cmd.envs(env.iter().copied()).args(args);
+    cmd
+}
+
+/// `im` whose stdout is a pipe nobody reads: the read end is closed right
+/// after the start, before `im` writes anything.
+async fn im_stdout_closed(env: &[(&str, &str)], args: &[&str]) -> Output {
+    let mut cmd = command(env, args);
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
+    tokio::task::spawn_blocking(move || {
+        let mut child = cmd.spawn().expect("run im");
+        drop(child.stdout.take());
+        child.wait_with_output().expect("im finished")
+    })
+    .await
+    .expect("join")
+}
+
+/// `im` with a clean environment plus `env`, the arguments, and `stdin`.
+async fn im(env: &[(&str, &str)], args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = command(env, args);
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
     cmd.stdin(if stdin.is_some() {
         Stdio::piped()
     } else {
@@ -66,6 +89,11 @@ async fn emulator() -> Emulator {
         .unwrap()
 }
 
+/// The emulator's secret key (a random one: the emulator has no default key).
+fn key(emu: &Emulator) -> String {
+    emu.secret_key().expose().to_owned()
+}
+
 fn creds(emu: &Emulator) -> Vec<String> {
     vec![
         "--sdkappid".into(),
@@ -73,7 +101,7 @@ fn creds(emu: &Emulator) -> Vec<String> {
         "--identifier".into(),
         DEFAULT_ADMIN.into(),
         "--secret-key".into(),
-        DEFAULT_KEY.into(),
+        key(emu),
         "--base-url".into(),
         emu.base_url(),
     ]
@@ -296,10 +324,44 @@ async fn transport_failures_exit_3_after_retries_with_the_identical_body() {
     )
     .await;
     assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("4 attempt(s)"), "{err}");
+    // How to resend safely: the Random im wrote into the body, and the body.
+    let random = err
+        .split("\"Random\":")
+        .nth(1)
+        .and_then(|rest| rest.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse::<u32>().ok());
+    assert!(random.is_some(), "the Random value is printed: {err}");
     assert!(
-        text(&out.stderr).contains("4 attempt(s)"),
-        "{}",
-        text(&out.stderr)
+        err.contains("resend it safely") && err.contains("the body as sent: {\"Random\":"),
+        "{err}"
+    );
+    // A Random given in the body is the one printed (and sent).
+    let with = GROUP_MSG.replacen('{', r#"{"Random":4242,"#, 1);
+    let out = im(
+        &[],
+        &[
+            "--sdkappid",
+            "1",
+            "--identifier",
+            "a",
+            "--secret-key",
+            "k",
+            "--base-url",
+            "http://127.0.0.1:9",
+            "call",
+            "group_open_http_svc/send_group_msg",
+            &with,
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 3);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("It carried \"Random\":4242") && err.contains(&with),
+        "{err}"
     );
 
     // An answer lost after the server did the work: retried, delivered once.
@@ -330,10 +392,11 @@ async fn flags_win_over_the_environment() {
     let emu = emulator().await;
     let url = emu.base_url();
     let sdk = DEFAULT_SDKAPPID.to_string();
+    let emu_key = key(&emu);
     let env_ok = [
         ("IM_SDKAPPID", sdk.as_str()),
         ("IM_IDENTIFIER", DEFAULT_ADMIN),
-        ("IM_SECRET_KEY", DEFAULT_KEY),
+        ("IM_SECRET_KEY", emu_key.as_str()),
         ("IM_BASE_URL", url.as_str()),
     ];
     let call = ["call", "group_open_http_svc/send_group_msg", GROUP_MSG];
@@ -359,8 +422,7 @@ async fn flags_win_over_the_environment() {
     );
 
     // A usersig flag wins over a secret key in the environment.
-    let sig = im_api::Signer::new(DEFAULT_SDKAPPID, im_api::SecretKey::new(DEFAULT_KEY))
-        .sign(DEFAULT_ADMIN, 3600);
+    let sig = im_api::Signer::new(DEFAULT_SDKAPPID, emu.secret_key()).sign(DEFAULT_ADMIN, 3600);
     let env_key = [
         ("IM_SDKAPPID", sdk.as_str()),
         ("IM_IDENTIFIER", DEFAULT_ADMIN),
@@ -513,7 +575,7 @@ async fn batch_send_reports_every_failed_account() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn endpoints_lists_the_spec_with_rates() {
+async fn endpoints_lists_the_spec_with_rates_and_what_is_emulated() {
     let out = im(&[], &["endpoints"], None).await;
     assert_eq!(code(&out), 0);
     let list = text(&out.stdout);
@@ -527,55 +589,178 @@ async fn endpoints_lists_the_spec_with_rates() {
             .any(|l| l.starts_with("group_open_http_svc/send_broadcast_msg") && l.contains("1/s")),
         "{list}"
     );
-    assert_eq!(list.lines().count(), im_api::ENDPOINTS.len());
+    let mut lines = list.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(header[..3], ["ENDPOINT", "EMULATED", "RATE"]);
+    assert_eq!(list.lines().count(), im_api::ENDPOINTS.len() + 1);
+    let mut yes = 0;
+    for line in lines {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let want = if im_api::emulator::emulates(cols[0]) {
+            "yes"
+        } else {
+            "no"
+        };
+        assert_eq!(cols[1], want, "{line}");
+        yes += usize::from(want == "yes");
+    }
+    assert_eq!(yes, im_api::emulator::emulated_endpoints().len());
+    assert!(list
+        .lines()
+        .any(|l| l.starts_with("group_open_http_svc/send_group_msg ") && l.contains(" yes ")));
+}
+
+/// A free loopback address for `im emulator --listen`.
+fn free_listen_addr() -> String {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    format!("127.0.0.1:{}", l.local_addr().unwrap().port())
+}
+
+/// A child process killed (and reaped) when dropped, also when a test fails.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `im emulator` with `env` and `args`, and its start-up lines from stderr
+/// (up to the `export` line, the last one). Dropping the `Running` stops it.
+async fn start_emulator(env: &[(&str, &str)], args: &[&str]) -> (Running, String) {
+    let mut cmd = command(env, args);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = Running(cmd.spawn().expect("run im emulator"));
+    let stderr = child.0.stderr.take().expect("stderr");
+    let read = tokio::task::spawn_blocking(move || {
+        let mut banner = String::new();
+        for line in std::io::BufReader::new(stderr).lines() {
+            let Ok(line) = line else { break };
+            banner.push_str(&line);
+            banner.push('\n');
+            if line.contains("export IM_SDKAPPID=") {
+                break;
+            }
+        }
+        banner
+    });
+    let banner = tokio::time::timeout(Duration::from_secs(20), read)
+        .await
+        .expect("the emulator printed its start-up lines")
+        .expect("join");
+    (child, banner)
+}
+
+/// `VAR=value` from the banner's export line.
+fn banner_var(banner: &str, var: &str) -> Option<String> {
+    let prefix = format!("{var}=");
+    banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(prefix.as_str()).map(str::to_owned))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_emulator_subcommand_serves_calls() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let listen = format!("127.0.0.1:{port}");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_im"))
-        .args(["emulator", "--listen", &listen])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+async fn the_emulator_subcommand_prints_its_random_key_and_serves_calls() {
+    let listen = free_listen_addr();
+    let (child, banner) = start_emulator(&[], &["emulator", "--listen", &listen]).await;
     let url = format!("http://{listen}");
-    let mut ok = false;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(&listen).is_ok() {
-            ok = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(ok, "the emulator came up");
+    let total = im_api::ROUTES.len();
+    let emulated = im_api::emulator::emulated_endpoints().len();
+    assert!(
+        banner.contains(&url)
+            && banner.contains(&format!("sdkappid:   {DEFAULT_SDKAPPID}"))
+            && banner.contains(&format!("admin:      {DEFAULT_ADMIN}"))
+            && banner.contains(&format!("{emulated} of {total} emulated"))
+            && banner.contains("\"not emulated\""),
+        "{banner}"
+    );
+    let key = banner_var(&banner, "IM_SECRET_KEY").expect("the random key is printed");
+    assert_eq!(key.len(), 64, "{banner}");
+    assert!(
+        banner.contains(&format!("secret key: {key} (random")),
+        "{banner}"
+    );
     let sdk = DEFAULT_SDKAPPID.to_string();
     let env = [
         ("IM_SDKAPPID", sdk.as_str()),
         ("IM_IDENTIFIER", DEFAULT_ADMIN),
-        ("IM_SECRET_KEY", DEFAULT_KEY),
+        ("IM_SECRET_KEY", key.as_str()),
         ("IM_BASE_URL", url.as_str()),
     ];
-    let body = r#"{"GroupId":"@TGS#NONE","Content":"hello"}"#;
     let out = im(
         &env,
         &[
             "call",
-            "group_open_http_svc/send_group_system_notification",
-            body,
+            "im_open_login_svc/account_import",
+            r#"{"UserID":"zed"}"#,
         ],
         None,
     )
     .await;
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(child);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
     let out = im(&[], &["emulator", "--listen", "10.1.2.3:80"], None).await;
     assert_eq!(code(&out), 2, "loopback only");
+}
+
+/// `--identifier` names the only admin (it used to be added beside the
+/// default `administrator`); a given key is not echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_emulator_subcommand_admits_only_the_given_identifier() {
+    let listen = free_listen_addr();
+    let given_key = "given-key-never-echoed-5f1c";
+    let (child, banner) = start_emulator(
+        &[("IM_SECRET_KEY", given_key)],
+        &[
+            "--sdkappid",
+            "1400000123",
+            "--identifier",
+            "boss",
+            "emulator",
+            "--listen",
+            &listen,
+        ],
+    )
+    .await;
+    assert!(
+        banner.contains("sdkappid:   1400000123") && banner.contains("admin:      boss"),
+        "{banner}"
+    );
+    assert!(!banner.contains(given_key), "{banner}");
+    let url = format!("http://{listen}");
+    let call = |identifier: &'static str| {
+        let url = url.clone();
+        async move {
+            im(
+                &[
+                    ("IM_SDKAPPID", "1400000123"),
+                    ("IM_IDENTIFIER", identifier),
+                    ("IM_SECRET_KEY", given_key),
+                    ("IM_BASE_URL", url.as_str()),
+                ],
+                &[
+                    "call",
+                    "im_open_login_svc/account_import",
+                    r#"{"UserID":"zed"}"#,
+                ],
+                None,
+            )
+            .await
+        }
+    };
+    let boss = call("boss").await;
+    let default_admin = call(DEFAULT_ADMIN).await;
+    drop(child);
+    assert_eq!(code(&boss), 0, "{}", text(&boss.stderr));
+    assert_eq!(code(&default_admin), 1, "{}", text(&default_admin.stderr));
+    assert!(
+        text(&default_admin.stderr).contains("60010"),
+        "{}",
+        text(&default_admin.stderr)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -587,4 +772,205 @@ async fn demo_runs_offline() {
         s.contains("embedded emulator") && s.contains("delivered to 1200 of 1202 in 3 requests"),
         "{s}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_keys_warn_with_the_closest_field_and_strict_refuses_them() {
+    let emu = emulator().await;
+    let g = creds(&emu);
+    let import = "im_open_login_svc/account_import";
+    // Sent with a warning naming the field the key most likely meant.
+    let out = im(
+        &[],
+        &args(&g, &["call", import, r#"{"UserID":"zed","Nickname":"Z"}"#]),
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: unknown field Nickname for account_import; did you mean Nick?"),
+        "{err}"
+    );
+    assert!(emu.has_account("zed"));
+    assert_eq!(emu.stats().unknown_keys, 1, "the key reached the server");
+    // The warning explains why a required field is missing.
+    let out = im(
+        &[],
+        &args(&g, &["call", import, r#"{"Identifier":"amy"}"#]),
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 2);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown field Identifier for account_import; did you mean UserID?")
+            && err.contains("UserID is required"),
+        "{err}"
+    );
+    // --strict: refused, nothing sent.
+    let before = emu.stats().requests;
+    let out = im(
+        &[],
+        &args(
+            &g,
+            &[
+                "call",
+                "--strict",
+                import,
+                r#"{"UserID":"kim","Nickname":"K"}"#,
+            ],
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 2);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown field Nickname for account_import; did you mean Nick?")
+            && err.contains("--strict")
+            && !err.contains("warning"),
+        "{err}"
+    );
+    assert!(!emu.has_account("kim"));
+    assert_eq!(emu.stats().requests, before, "nothing reached the server");
+    // --strict with known keys only: sent.
+    let out = im(
+        &[],
+        &args(&g, &["call", import, "--strict", r#"{"UserID":"kim"}"#]),
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(emu.has_account("kim"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_keys_are_refused_by_name() {
+    let emu = emulator().await;
+    let g = creds(&emu);
+    for (body, key) in [
+        (
+            r#"{"GroupId":"@TGS#G","GroupId":"@TGS#G","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}"#,
+            "duplicate key GroupId",
+        ),
+        (
+            r#"{"GroupId":"@TGS#G","Random":1,"Random":2,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x"}}]}"#,
+            "duplicate key Random",
+        ),
+        (
+            r#"{"GroupId":"@TGS#G","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x","Text":"y"}}]}"#,
+            "duplicate key Text (in MsgBody)",
+        ),
+    ] {
+        let out = im(
+            &[],
+            &args(&g, &["call", "group_open_http_svc/send_group_msg", body]),
+            None,
+        )
+        .await;
+        assert_eq!(code(&out), 2, "{body}");
+        assert!(text(&out.stderr).contains(key), "{}", text(&out.stderr));
+    }
+    assert_eq!(emu.stats().requests, 0, "nothing reached the server");
+}
+
+/// `im endpoints | head -1` and the like: a closed stdout ends the output
+/// quietly with the command's own exit code (it was a panic, exit 101).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stdout_ends_quietly_with_the_contract_codes() {
+    let quiet = |o: &Output| {
+        let err = text(&o.stderr);
+        assert!(
+            !err.contains("panicked") && !err.contains("Broken pipe"),
+            "{err}"
+        );
+    };
+    let out = im_stdout_closed(&[], &["endpoints"]).await;
+    assert_eq!(code(&out), 0);
+    quiet(&out);
+    let out = im_stdout_closed(
+        &[("IM_SECRET_KEY", "k")],
+        &["--sdkappid", "1400000001", "usersig", "alice"],
+    )
+    .await;
+    assert_eq!(code(&out), 0);
+    quiet(&out);
+
+    let emu = emulator().await;
+    let g = creds(&emu);
+    let out = im_stdout_closed(
+        &[],
+        &args(
+            &g,
+            &["call", "group_open_http_svc/send_group_msg", GROUP_MSG],
+        ),
+    )
+    .await;
+    assert_eq!(code(&out), 0, "the call succeeded: {}", text(&out.stderr));
+    quiet(&out);
+    assert_eq!(emu.inbox("bob").len(), 1);
+    // A server failure keeps its code, and stderr still tells it.
+    let missing = GROUP_MSG.replace("@TGS#G", "@TGS#MISSING");
+    let out = im_stdout_closed(
+        &[],
+        &args(
+            &g,
+            &["call", "group_open_http_svc/send_group_msg", &missing],
+        ),
+    )
+    .await;
+    assert_eq!(code(&out), 1);
+    quiet(&out);
+    assert!(text(&out.stderr).contains("10010"), "{}", text(&out.stderr));
+
+    let out = im_stdout_closed(&[], &["demo"]).await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    quiet(&out);
+}
+
+/// A password in `--base-url` (or IM_BASE_URL) is refused and never echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_in_the_base_url_are_never_echoed() {
+    let call = ["call", "group_open_http_svc/send_group_msg", GROUP_MSG];
+    for url in [
+        "https://user:hunter2@console.tim.qq.com",
+        "http://user:hunter2@127.0.0.1:9",
+        "https://user:hunter2@not a host",
+        "https://user:hun/ter2@example.com",
+    ] {
+        let mut a = vec![
+            "--sdkappid",
+            "1",
+            "--identifier",
+            "a",
+            "--secret-key",
+            "k",
+            "--base-url",
+            url,
+        ];
+        a.extend(call);
+        let out = im(&[], &a, None).await;
+        assert_eq!(code(&out), 2, "{url}");
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains("hunter2") && !err.contains("hun/ter2"),
+            "{err}"
+        );
+        assert!(err.contains("***@"), "{err}");
+
+        let env = [
+            ("IM_SDKAPPID", "1"),
+            ("IM_IDENTIFIER", "a"),
+            ("IM_SECRET_KEY", "k"),
+            ("IM_BASE_URL", url),
+        ];
+        let out = im(&env, &call, None).await;
+        assert_eq!(code(&out), 2, "{url}");
+        let err = text(&out.stderr);
+        assert!(
+            !err.contains("hunter2") && !err.contains("hun/ter2"),
+            "{err}"
+        );
+    }
 }

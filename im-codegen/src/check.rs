@@ -153,6 +153,7 @@ pub(crate) fn page(
     page: Page,
     request: &[Field],
     response: &[Field],
+    spec: &Spec,
 ) -> Option<Page> {
     let bad = |msg: String| {
         scope.field(&page.items).error_at(at, msg);
@@ -168,13 +169,27 @@ pub(crate) fn page(
         }
     }
     if let Some(o) = &page.offset {
-        if !request
+        if !request.iter().any(|f| &f.wire == o && f.ty == Ty::U32) {
+            return bad(format!("`page.offset` `{o}` must be a u32 request field"));
+        }
+    }
+    if let Some(fi) = &page.from_items {
+        let req = request.iter().find(|f| f.wire == fi.field);
+        let item_ty = response
             .iter()
-            .any(|f| &f.wire == o && f.ty == Ty::U32 && !f.required)
-        {
-            return bad(format!(
-                "`page.offset` `{o}` must be an optional u32 request field"
-            ));
+            .find(|f| f.wire == page.items)
+            .and_then(|f| match &f.ty {
+                Ty::Array(inner) => inner.named().and_then(|n| spec.type_def(n)),
+                _ => None,
+            })
+            .and_then(|t| match t {
+                TypeDef::Struct(s) => s.fields.iter().find(|f| f.wire == fi.item && f.required),
+                _ => None,
+            })
+            .map(|f| f.ty.clone());
+        match (req, item_ty) {
+            (Some(q), Some(t)) if q.ty.is_integer() && q.ty == t => {}
+            _ => return bad(format!("`page.from_items`: `{}` must be an integer request field of the same type as the items' required field `{}`", fi.field, fi.item)),
         }
     }
     if !response
@@ -253,6 +268,7 @@ pub(crate) fn conflict(
     Some(Conflict {
         fields,
         doc: doc.to_owned(),
+        at_least_one: false,
     })
 }
 

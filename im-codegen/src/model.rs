@@ -464,10 +464,24 @@ pub struct Page {
     pub cursors: Vec<(String, String)>,
     /// A request offset advanced by the number of items received.
     pub offset: Option<String>,
+    /// A request field computed from the items received.
+    pub from_items: Option<FromItems>,
     /// The response array.
     pub items: String,
     /// A response flag that is non-zero on the last page.
     pub done: Option<String>,
+}
+
+/// The next page's request field computed from an integer field of the items.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FromItems {
+    /// The request field (wire name).
+    pub field: String,
+    /// The items' field (wire name).
+    pub item: String,
+    /// `true`: the smallest item minus one (newest first); `false`: the
+    /// largest plus one (oldest first).
+    pub descending: bool,
 }
 
 /// A request list that may be split across calls, by wire names.
@@ -490,10 +504,13 @@ pub struct PartialFailure {
     pub ok: Vec<i64>,
 }
 
+/// A rule between two optional request fields.
 #[derive(Debug, Clone)]
 pub struct Conflict {
     pub fields: [String; 2],
     pub doc: String,
+    /// `false`: not both (`conflicts`); `true`: at least one (`one_of`).
+    pub at_least_one: bool,
 }
 
 #[derive(Debug, Clone)]

@@ -44,6 +44,9 @@ pub struct RawEndpoint {
     pub page: Option<Spanned<RawPage>>,
     #[serde(default)]
     pub conflicts: Vec<Spanned<RawConflict>>,
+    /// Pairs of optional request fields of which at least one must be set.
+    #[serde(default)]
+    pub one_of: Vec<Spanned<RawConflict>>,
     #[serde(default)]
     pub aliases: Vec<Spanned<String>>,
     /// The code the server answers for a body that is not JSON.
@@ -108,7 +111,9 @@ pub struct RawErrorDetail {
 /// - `cursor = "Next"`: the same field in request and response;
 /// - `cursors = [["MaxTime", "LastMsgTime"], ["LastMsgKey", "LastMsgKey"]]`:
 ///   request fields set from response fields;
-/// - `offset = "Offset"`: the next offset is this one plus the items received.
+/// - `offset = "Offset"`: the next offset is this one plus the items received;
+/// - `from_items = { field, item, next }`: a request field computed from the
+///   items received (`min_minus_one` or `max_plus_one` of an item field).
 ///
 /// `items` names the response array; `done` an optional response flag that is
 /// non-zero on the last page. Without `done`, a zero/empty first cursor or an
@@ -119,8 +124,21 @@ pub struct RawPage {
     pub cursor: Option<String>,
     pub cursors: Option<Vec<Vec<String>>>,
     pub offset: Option<String>,
+    /// The next request field computed from the items received.
+    pub from_items: Option<RawFromItems>,
     pub items: String,
     pub done: Option<String>,
+}
+
+/// `{ field = "ReqMsgSeq", item = "MsgSeq", next = "min_minus_one" }`: the
+/// next page's `field` is the smallest `item` received minus one (newest
+/// first), or `max_plus_one` (oldest first).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFromItems {
+    pub field: String,
+    pub item: String,
+    pub next: String,
 }
 
 /// `chunk = "To_Account"` (a `[string]`) or `chunk = { field = "DeleteItem", key = "UserID" }`

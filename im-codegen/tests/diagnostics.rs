@@ -257,3 +257,50 @@ fn im_api_declares_types_only_in_types_toml() {
         }
     }
 }
+
+/// Every Rust name derived from a wire name keeps acronyms together: no
+/// `all_c2_c_unread_msg_num`, no `user_i_ds`. A segment never starts with a
+/// digit, and a one-letter segment only stands for a one-letter word of the
+/// wire name (`iOSBadge` -> `i_os_badge`).
+#[test]
+fn derived_names_keep_acronyms_together() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs");
+    let mut sources = Vec::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            sources.push(src(&p.display().to_string(), &std::fs::read_to_string(&p).unwrap()));
+        }
+    }
+    let spec = load(&sources, &[]).unwrap_or_else(|d| panic!("{d}"));
+    let mut names: Vec<(String, String)> = Vec::new();
+    for e in &spec.endpoints {
+        names.push((e.command.clone(), e.rust.clone()));
+        for f in e.request.iter().chain(&e.response) {
+            names.push((f.wire.clone(), f.rust.clone()));
+        }
+    }
+    for t in &spec.types {
+        if let im_codegen::TypeDef::Struct(s) = t {
+            for f in &s.fields {
+                names.push((f.wire.clone(), f.rust.clone()));
+            }
+        }
+    }
+    assert!(names.len() > 1000, "{}", names.len());
+    let mut bad = Vec::new();
+    for (wire, rust) in &names {
+        let segs: Vec<&str> = rust.trim_start_matches("r#").split('_').collect();
+        let digit_start = segs.iter().any(|s| s.starts_with(|c: char| c.is_ascii_digit()));
+        let lone = segs.iter().enumerate().any(|(i, s)| {
+            s.len() == 1 && !(i == 0 && wire.starts_with(|c: char| c.is_ascii_lowercase()) && wire.chars().nth(1).is_some_and(char::is_uppercase))
+        });
+        if digit_start || lone {
+            bad.push(format!("{wire} -> {rust}"));
+        }
+    }
+    assert!(bad.is_empty(), "names that split an acronym: {bad:#?}");
+    let find = |w: &str| names.iter().find(|(wire, _)| wire == w).map(|(_, r)| r.as_str());
+    assert_eq!(find("AllC2CUnreadMsgNum"), Some("all_c2c_unread_msg_num"));
+    assert_eq!(find("get_c2c_unread_msg_num"), Some("get_c2c_unread_msg_num"));
+}

@@ -30,6 +30,7 @@
 //! # }
 //! ```
 
+mod callbacks;
 mod handlers;
 pub mod reply;
 mod server;
@@ -121,6 +122,7 @@ pub struct FaultPlan {
     pub probability: f64,
     /// The faults, drawn uniformly.
     pub faults: Vec<Fault>,
+    /// The random sequence's seed (same seed, same faults).
     pub seed: u64,
 }
 
@@ -159,6 +161,8 @@ pub struct EmulatorBuilder {
     pub(crate) group_rate: Option<u32>,
     pub(crate) dedup_window: Duration,
     pub(crate) limits: Limits,
+    /// The app's callback URL and authentication token (redacted in `Debug`).
+    pub(crate) callback: Option<(String, SecretKey)>,
 }
 
 impl Default for EmulatorBuilder {
@@ -177,11 +181,13 @@ impl Default for EmulatorBuilder {
             // Group messages: a repeat of Random and content within 5 minutes is dropped.
             dedup_window: Duration::from_secs(300),
             limits: Limits::default(),
+            callback: None,
         }
     }
 }
 
 impl EmulatorBuilder {
+    /// The SDKAppID it answers to (default 1400000000).
     pub fn sdkappid(mut self, sdkappid: u64) -> Self {
         self.sdkappid = sdkappid;
         self
@@ -260,6 +266,17 @@ impl EmulatorBuilder {
         self
     }
 
+    /// Call the app back at `url` (http or https), as Tencent does once a
+    /// callback URL is configured: the emulator signs its callbacks with
+    /// `token` (`Sign = hex(sha256(token + RequestTime))`; an empty token
+    /// sends none), waits at most 2 s for a before-callback's answer and
+    /// honours it (refuse, drop, rewrite), and sends after-callbacks without
+    /// waiting. See `im_api::callbacks` for the receiving side.
+    pub fn callback(mut self, url: impl Into<String>, token: impl Into<String>) -> Self {
+        self.callback = Some((url.into(), SecretKey::new(token.into())));
+        self
+    }
+
     /// Bind (loopback only) and serve.
     pub async fn start(self) -> std::io::Result<Emulator> {
         if !self.listen.ip().is_loopback() {
@@ -271,7 +288,16 @@ impl EmulatorBuilder {
         let listener = tokio::net::TcpListener::bind(self.listen).await?;
         let addr = listener.local_addr()?;
         let key = self.key.clone().unwrap_or_else(random_key);
-        let shared = Arc::new(shared::Shared::new(&self, key.expose()));
+        let callbacks = match &self.callback {
+            Some((url, token)) => Some(Arc::new(
+                callbacks::CallbackClient::new(url, token.expose(), self.sdkappid)
+                    .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?,
+            )),
+            None => None,
+        };
+        let mut shared = shared::Shared::new(&self, key.expose());
+        shared.callbacks = callbacks;
+        let shared = Arc::new(shared);
         let task = tokio::spawn(server::serve(listener, shared.clone()));
         Ok(Emulator {
             addr,
@@ -319,6 +345,7 @@ impl Drop for Emulator {
 }
 
 impl Emulator {
+    /// Configure an emulator.
     pub fn builder() -> EmulatorBuilder {
         EmulatorBuilder::default()
     }
@@ -333,10 +360,12 @@ impl Emulator {
         format!("http://{}", self.addr)
     }
 
+    /// The address it listens on.
     pub fn addr(&self) -> SocketAddr {
         self.addr
     }
 
+    /// The SDKAppID it answers to.
     pub fn sdkappid(&self) -> u64 {
         self.sdkappid
     }
@@ -399,6 +428,7 @@ impl Emulator {
             .unwrap_or_default()
     }
 
+    /// Create a group with these members (imported when new).
     pub fn add_group<I: IntoIterator<Item = S>, S: Into<String>>(
         &self,
         id: impl Into<String>,
@@ -414,8 +444,34 @@ impl Emulator {
         );
     }
 
+    /// Turn the console switch for AVChatRoom broadcasts on or off.
     pub fn set_broadcast_enabled(&self, on: bool) {
         self.shared.state().broadcast_enabled = on;
+    }
+
+    /// Simulate a client of `account` logging in on `platform` (`iOS`,
+    /// `Android`, `Web`, ...): with a callback URL configured, sends
+    /// `State.StateChange` (Login, Register) and waits for the answer.
+    /// Nothing else changes (the emulator keeps no connections).
+    pub async fn simulate_login(&self, account: &str, platform: &str) {
+        self.state_change(account, platform, true).await;
+    }
+
+    /// Simulate the client of `account` logging out: `State.StateChange`
+    /// (Logout, Unregister), as [`simulate_login`](Self::simulate_login).
+    pub async fn simulate_logout(&self, account: &str, platform: &str) {
+        self.state_change(account, platform, false).await;
+    }
+
+    async fn state_change(&self, account: &str, platform: &str, login: bool) {
+        let Some(cb) = self.shared.callbacks.clone() else {
+            return;
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as i64);
+        let event = crate::callbacks::Event::StateStateChange(callbacks::state_change(account, login, now));
+        let _ = cb.send(&event, platform).await;
     }
 
     /// What `account` received, in order.
@@ -443,6 +499,7 @@ impl Emulator {
         self.shared.state().broadcasts.clone()
     }
 
+    /// What it answered so far.
     pub fn stats(&self) -> Stats {
         self.shared.state().stats.clone()
     }

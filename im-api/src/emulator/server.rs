@@ -17,6 +17,7 @@ use serde_json::Value;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
+use super::callbacks::Before;
 use super::handlers::Ctx;
 use super::reply::{code_of, envelope, fail, Reply, NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
 use super::shared::Shared;
@@ -137,9 +138,10 @@ impl Shared {
         Ok(Verified { route, identifier })
     }
 
-    /// Rate, body checks and the handler. `None` in the second place: the
-    /// endpoint is checked but not emulated.
-    fn answer(&self, v: &Verified, body: &[u8]) -> (Reply, bool) {
+    /// Rate, body checks, the before-callback (no lock held while the app
+    /// answers), the handler, then the after-callbacks (fire-and-forget).
+    /// `false` in the second place: the endpoint is checked but not emulated.
+    async fn answer(&self, v: &Verified, body: &[u8]) -> (Reply, bool) {
         let meta = v.route.meta;
         if self.rate_limits {
             if let Some(per_second) = self
@@ -161,31 +163,47 @@ impl Shared {
             Ok(p) => p,
             Err(r) => return (fail(r.code, r.message), true),
         };
-        let mut st = self.state();
-        st.stats.unknown_keys += parsed.unknown.len() as u64;
-        if !self.handlers.handles(meta.path) {
-            return (
-                fail(
-                    NOT_EMULATED_CODE,
-                    format!(
-                        "not emulated: {} was checked against the spec but the emulator has no handler for it",
-                        meta.service_command()
-                    ),
-                ),
-                false,
-            );
+        let unknown = parsed.unknown.len() as u64;
+        let mut request = parsed.request;
+        let mut pending = None;
+        if let (Some(cb), true) = (self.callbacks.clone(), self.handlers.handles(meta.path)) {
+            match super::callbacks::before(self, &cb, &v.identifier, &mut request).await {
+                Before::Answer(reply) => {
+                    self.state().stats.unknown_keys += unknown;
+                    return (reply, true);
+                }
+                Before::Dispatch(p) => pending = Some((cb, p)),
+            }
         }
-        let mut cx = Ctx {
-            st: &mut st,
-            caller: &v.identifier,
-            now: Instant::now(),
-            unix: unix_now() as i64,
+        let reply = {
+            let mut st = self.state();
+            st.stats.unknown_keys += unknown;
+            if !self.handlers.handles(meta.path) {
+                return (
+                    fail(
+                        NOT_EMULATED_CODE,
+                        format!(
+                            "not emulated: {} was checked against the spec but the emulator has no handler for it",
+                            meta.service_command()
+                        ),
+                    ),
+                    false,
+                );
+            }
+            let mut cx = Ctx {
+                st: &mut st,
+                caller: &v.identifier,
+                now: Instant::now(),
+                unix: unix_now() as i64,
+            };
+            self.handlers
+                .dispatch(meta.path, &mut cx, request)
+                .expect("checked above")
         };
-        let reply = self
-            .handlers
-            .dispatch(meta.path, &mut cx, parsed.request)
-            .expect("checked above");
-        (reply, true)
+        match pending {
+            Some((cb, p)) => (p.fire(&cb, reply), true),
+            None => (reply, true),
+        }
     }
 }
 
@@ -280,7 +298,7 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
         }
         Err(_) => return Err(Dropped),
     };
-    let (reply, emulated) = shared.answer(&verified, &body);
+    let (reply, emulated) = shared.answer(&verified, &body).await;
     count(&shared, &path, &reply);
     if fault == Some(Fault::DropAfterWork) {
         return Err(Dropped);

@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     signer: Signer,
     sigs: Mutex<SigCache>,
     state: Mutex<State>,
+    /// Set when the app configured a callback URL (`EmulatorBuilder::callback`).
+    pub callbacks: Option<std::sync::Arc<super::callbacks::CallbackClient>>,
 }
 
 #[derive(Default)]
@@ -72,6 +74,7 @@ impl Shared {
             signer: Signer::new(b.sdkappid, SecretKey::new(key.to_owned())),
             sigs: Mutex::new(SigCache::default()),
             state: Mutex::new(state),
+            callbacks: None,
         }
     }
 

@@ -22,7 +22,9 @@ pub struct Delivered {
     pub from: String,
     /// The group, for group messages and broadcasts.
     pub group_id: Option<String>,
+    /// The message body as delivered (after any callback rewrite).
     pub msg_body: Vec<MsgElement>,
+    /// `CloudCustomData`, when sent.
     pub cloud_custom_data: Option<String>,
     /// `Random` or `MsgRandom`.
     pub random: u32,
@@ -37,8 +39,6 @@ pub struct Delivered {
 /// An imported account.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Account {
-    /// Unix seconds of the import.
-    pub created: i64,
     /// Profile fields by tag (`Tag_Profile_IM_Nick` ...), as JSON values.
     pub profile: BTreeMap<String, Value>,
 }
@@ -56,6 +56,8 @@ pub(crate) struct Member {
     pub app_data: BTreeMap<String, String>,
     /// The sequence of the last message this member read.
     pub last_read_seq: u64,
+    /// AVChatRoom marks (`modify_user_info`); gone when the member leaves.
+    pub marks: Vec<u32>,
 }
 
 impl Member {
@@ -68,6 +70,7 @@ impl Member {
             msg_flag: GroupMsgFlag::AcceptAndNotify,
             app_data: BTreeMap::new(),
             last_read_seq: 0,
+            marks: Vec::new(),
         }
     }
 }
@@ -114,7 +117,51 @@ pub(crate) struct Group {
     pub av_admins: Vec<String>,
     pub limiter: Option<Gcra>,
     /// The group's Community topics by ID (their own histories and info).
-    pub topics: BTreeMap<String, Value>,
+    pub topics: BTreeMap<String, Topic>,
+    /// Community groups: whether topics are enabled (`SupportTopic`).
+    pub support_topic: bool,
+    /// Mute ends by account (Unix seconds), kept apart from the members so
+    /// that a mute outlives leaving and rejoining.
+    pub mutes: BTreeMap<String, i64>,
+    /// The shared per-group pace of attribute writes (made on first use).
+    pub attr_writes: Option<Gcra>,
+}
+
+/// A topic of a Community group.
+#[derive(Debug, Clone)]
+pub(crate) struct Topic {
+    pub name: String,
+    pub face_url: String,
+    pub notification: String,
+    pub introduction: String,
+    pub custom_string: String,
+    /// Unix seconds.
+    pub created: i64,
+    pub mute_all: bool,
+    /// Mute ends in this topic by account (Unix seconds).
+    pub mutes: BTreeMap<String, i64>,
+    pub next_seq: u64,
+    pub history: Vec<GroupMessage>,
+    /// The last message each member read in this topic.
+    pub read_seq: BTreeMap<String, u64>,
+}
+
+impl Topic {
+    pub(crate) fn new(name: String, created: i64) -> Self {
+        Self {
+            name,
+            face_url: String::new(),
+            notification: String::new(),
+            introduction: String::new(),
+            custom_string: String::new(),
+            created,
+            mute_all: false,
+            mutes: BTreeMap::new(),
+            next_seq: 1,
+            history: Vec::new(),
+            read_seq: BTreeMap::new(),
+        }
+    }
 }
 
 impl Group {
@@ -144,6 +191,9 @@ impl Group {
             av_admins: Vec::new(),
             limiter,
             topics: BTreeMap::new(),
+            support_topic: false,
+            mutes: BTreeMap::new(),
+            attr_writes: None,
         }
     }
 
@@ -222,9 +272,8 @@ impl State {
     }
 
     /// Import an account (no-op when it exists).
-    pub(crate) fn import(&mut self, id: &str, now: i64) {
+    pub(crate) fn import(&mut self, id: &str, _now: i64) {
         self.accounts.entry(id.to_owned()).or_insert_with(|| Account {
-            created: now,
             profile: BTreeMap::new(),
         });
     }

@@ -134,43 +134,43 @@ impl Gen<'_> {
             return quote!(impl #krate::__private::PartialFailures for Response {});
         };
         let n = ident(&field(&e.response, &p.list).rust);
-        let (failed, count) = match &p.entry {
-            None => (
-                quote!(self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect()),
-                quote!(self.#n.len()),
-            ),
-            Some((struct_name, item, code)) => {
-                let Some(TypeDef::Struct(elem)) = self.spec.type_def(struct_name) else {
-                    unreachable!("checked: the failure list holds a struct")
-                };
-                let (item, code) = (
-                    ident(&field(&elem.fields, item).rust),
-                    ident(&field(&elem.fields, code).rust),
-                );
-                let code_of = if elem.fields.iter().any(|f| f.rust == code.to_string() && matches!(f.ty, Ty::Named(_))) {
-                    quote!(f.#code.as_i64())
-                } else {
-                    quote!(f.#code as i64)
-                };
-                let ok: Vec<_> = p.ok.iter().map(|c| lit_i64(*c)).collect();
-                let keep = if ok.is_empty() {
-                    quote!(|_: &&_| true)
-                } else {
-                    quote!(|f: &&_| ![#(#ok),*].contains(&#code_of))
-                };
-                (
-                    quote!(self.#n.iter().filter(#keep).map(|f| (f.#item.clone(), ::core::option::Option::Some(#code_of))).collect()),
-                    quote!(self.#n.iter().filter(#keep).count()),
-                )
-            }
+        let Some((struct_name, item, code)) = &p.entry else {
+            return quote! {
+                impl #krate::__private::PartialFailures for Response {
+                    fn partial_failures(&self) -> usize {
+                        self.#n.len()
+                    }
+                    fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, ::core::option::Option<i64>)> {
+                        self.#n.iter().map(|item| (item.clone(), ::core::option::Option::None)).collect()
+                    }
+                }
+            };
         };
+        let Some(TypeDef::Struct(elem)) = self.spec.type_def(struct_name) else {
+            unreachable!("checked: the failure list holds a struct")
+        };
+        let (item_f, code_f) = (field(&elem.fields, item), field(&elem.fields, code));
+        let (item, code) = (ident(&item_f.rust), ident(&code_f.rust));
+        let code_of = if matches!(code_f.ty, Ty::Named(_)) {
+            quote!(f.#code.as_i64())
+        } else {
+            quote!(f.#code as i64)
+        };
+        let ok: Vec<_> = p.ok.iter().map(|c| lit_i64(*c)).collect();
         quote! {
             impl #krate::__private::PartialFailures for Response {
                 fn partial_failures(&self) -> usize {
-                    #count
+                    #krate::__private::PartialFailures::failed_items(self).len()
                 }
                 fn failed_items(&self) -> ::std::vec::Vec<(::std::string::String, ::core::option::Option<i64>)> {
-                    #failed
+                    const OK: &[i64] = &[#(#ok),*];
+                    self.#n
+                        .iter()
+                        .filter_map(|f| {
+                            let code: i64 = #code_of;
+                            (!OK.contains(&code)).then(|| (f.#item.clone(), ::core::option::Option::Some(code)))
+                        })
+                        .collect()
                 }
             }
         }
@@ -217,14 +217,22 @@ impl Gen<'_> {
             }
         });
         let offset = p.offset.as_ref().map(|o| {
-            let n = ident(&field(&e.request, o).rust);
+            let f = field(&e.request, o);
+            let n = ident(&f.rust);
+            let (_, optional) = self.storage(f, 2, false);
+            let advance = if optional {
+                quote!(next.#n = ::core::option::Option::Some(self.#n.unwrap_or(0) + response.#items.len() as u32);)
+            } else {
+                quote!(next.#n = self.#n + response.#items.len() as u32;)
+            };
             quote! {
                 if response.#items.is_empty() {
                     return ::core::option::Option::None;
                 }
-                next.#n = ::core::option::Option::Some(self.#n.unwrap_or(0) + response.#items.len() as u32);
+                #advance
             }
         });
+        let from_items = p.from_items.as_ref().map(|fi| self.from_items_step(e, p, fi));
         let d = doc_attrs(&format!("Pages end with the last page, an empty page, or a page that would repeat its request; items are `{}`.", p.items));
         quote! {
             #d
@@ -235,6 +243,7 @@ impl Gen<'_> {
                     let mut next = self.clone();
                     #(#steps)*
                     #offset
+                    #from_items
                     // A page that would repeat its request (no progress) ends it.
                     (next != *self).then_some(next)
                 }
@@ -242,6 +251,37 @@ impl Gen<'_> {
                     response.#items
                 }
             }
+        }
+    }
+
+    /// The next request field from the items: smallest minus one or largest plus one.
+    fn from_items_step(&self, e: &Endpoint, p: &Page, fi: &FromItems) -> TokenStream {
+        let items = ident(&field(&e.response, &p.items).rust);
+        let q = field(&e.request, &fi.field);
+        let qn = ident(&q.rust);
+        let Some(TypeDef::Struct(elem)) = field(&e.response, &p.items)
+            .ty
+            .named()
+            .and_then(|n| self.spec.type_def(n))
+        else {
+            unreachable!("checked: items are structs")
+        };
+        let item = ident(&field(&elem.fields, &fi.item).rust);
+        let (pick, step) = if fi.descending {
+            (quote!(min), quote!(checked_sub(1)))
+        } else {
+            (quote!(max), quote!(checked_add(1)))
+        };
+        let (_, optional) = self.storage(q, 2, false);
+        let store = if optional {
+            quote!(::core::option::Option::Some(value))
+        } else {
+            quote!(value)
+        };
+        quote! {
+            // An empty page, or a bound at the end of the type, ends it.
+            let value = response.#items.iter().map(|i| i.#item).#pick()?.#step?;
+            next.#qn = #store;
         }
     }
 
@@ -328,6 +368,12 @@ impl Gen<'_> {
         });
         let summary = &e.summary;
         let codes: Vec<_> = e.errors.iter().map(|x| lit_i64(x.code)).collect();
+        let some_str = |v: Option<&String>| match v {
+            Some(s) => quote!(::core::option::Option::Some(#s)),
+            None => quote!(::core::option::Option::None),
+        };
+        let paged_items = some_str(e.page.as_ref().map(|p| &p.items));
+        let chunk_field = some_str(e.chunk.as_ref().map(|c| &c.field));
         quote! {
             /// Facts about this endpoint from the spec.
             pub const META: #krate::EndpointMeta = #krate::EndpointMeta {
@@ -348,6 +394,8 @@ impl Gen<'_> {
                 fields: &[#(#field_metas),*],
                 error_codes: &[#(#codes),*],
                 quotas: &[#(#quotas),*],
+                paged_items: #paged_items,
+                chunk_field: #chunk_field,
                 partial: #partial_flag,
                 spec_file: #file,
             };

@@ -209,7 +209,7 @@ impl Gen<'_> {
         }
     }
 
-    fn setter(&self, f: &Field, depth: usize) -> TokenStream {
+    pub(super) fn setter(&self, f: &Field, depth: usize) -> TokenStream {
         let n = ident(&f.rust);
         let p = self.param(f, depth);
         let conv = self.convert(f, quote!(value));

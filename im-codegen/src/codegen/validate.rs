@@ -94,14 +94,18 @@ impl Gen<'_> {
             let active = |f: &Field| {
                 let n = ident(&f.rust);
                 match &f.ty {
-                    Ty::Array(_) => quote!(!self.#n.is_empty()),
+                    Ty::Array(_) | Ty::Map(_) => quote!(!self.#n.is_empty()),
                     Ty::Bool01 | Ty::Bool => quote!(self.#n == ::core::option::Option::Some(true)),
                     _ => quote!(self.#n.is_some()),
                 }
             };
             let (xa, xb) = (active(fa), active(fb));
             let d = &c.doc;
-            quote!(if #xa && #xb { v.conflict(#a, #b, #d); })
+            if c.at_least_one {
+                quote!(if !(#xa) && !(#xb) { v.one_of(#a, #b, #d); })
+            } else {
+                quote!(if #xa && #xb { v.conflict(#a, #b, #d); })
+            }
         });
         quote!(#(#checks)* #(#conflicts)*)
     }

@@ -81,19 +81,21 @@ impl Lowering<'_> {
         });
         let page = e.page.as_ref().and_then(|p| {
             let page = lower_page(&scope, p.span().start, p.get_ref())?;
-            check::page(&scope, p.span().start, page, &request, &response)
+            check::page(&scope, p.span().start, page, &request, &response, &self.spec)
         });
         let chunk = e.chunk.as_ref().and_then(|c| {
             let chunk = lower_chunk(c.get_ref());
             check::chunk(&scope, c.span().start, chunk, &request, &self.spec)
         });
-        let conflicts = e
-            .conflicts
-            .iter()
-            .filter_map(|c| {
+        let rules = e.conflicts.iter().map(|c| (c, false));
+        let rules = rules.chain(e.one_of.iter().map(|c| (c, true)));
+        let conflicts = rules
+            .filter_map(|(c, at_least_one)| {
                 let at = c.span().start;
                 let fields = lower_conflict(&scope, at, c.get_ref())?;
-                check::conflict(&scope, at, fields, &c.get_ref().doc, &request)
+                let mut rule = check::conflict(&scope, at, fields, &c.get_ref().doc, &request)?;
+                rule.at_least_one = at_least_one;
+                Some(rule)
             })
             .collect();
         if e.partial {

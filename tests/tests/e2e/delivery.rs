@@ -118,7 +118,13 @@ async fn fan_out_to_sixty_thousand_accounts() {
         .start()
         .await
         .unwrap();
-    let client = emu.client();
+    // Paced at 100 calls/s; the recipient quota (12,000/min, five minutes
+    // for this list) is tested on a paused clock in limits.rs.
+    let client = emu
+        .client_builder()
+        .quota_limit("openim/batchsendmsg", 60, 10_000_000)
+        .build()
+        .unwrap();
     let mut input = accounts.clone();
     input.extend([
         "ghost-a".to_owned(),
@@ -379,9 +385,10 @@ impl im_api::RateLimiter for CountingLimiter {
         &'a self,
         endpoint: &'static im_api::EndpointMeta,
         group: Option<&'a str>,
-    ) -> im_api::limiter::BoxFuture<'a, ()> {
+        items: u64,
+    ) -> im_api::limiter::BoxFuture<'a, Result<(), im_api::limiter::LimiterError>> {
         self.calls.fetch_add(1, Ordering::Relaxed);
-        self.inner.acquire(endpoint, group)
+        self.inner.acquire(endpoint, group, items)
     }
 }
 

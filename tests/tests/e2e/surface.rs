@@ -175,32 +175,61 @@ async fn pagers_follow_the_cursor_to_the_end() {
 }
 
 /// The coverage table in specs/README.md, from the spec itself. Update with
-/// `UPDATE_COVERAGE=1 cargo test -p im-tests --test surface`.
+/// `UPDATE_COVERAGE=1 cargo test -p im-tests --test e2e the_coverage_table_is_current`.
 #[test]
 fn the_coverage_table_is_current() {
-    let mut table = String::from("| endpoint | fields complete | error codes complete | rate documented |\n|---|---|---|---|\n");
-    let mut full = 0;
+    let samples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/samples");
+    let mut table = String::from(
+        "| endpoint | typed | rate | quotas | paged | chunked | emulated | samples |\n|---|---|---|---|---|---|---|---|\n",
+    );
+    let (mut full, mut emulated) = (0, 0);
     for e in ENDPOINTS {
         let yes = |b: bool| if b { "yes" } else { "no" };
         full += usize::from(!e.partial);
+        let emu = im_api::emulator::emulates(&e.service_command());
+        emulated += usize::from(emu);
         let alias = if e.aliases.is_empty() {
             String::new()
         } else {
             format!(" (also `{}`)", e.aliases.join("`, `"))
         };
+        let quotas: Vec<String> = e
+            .quotas
+            .iter()
+            .map(|q| {
+                let per = match q.window_secs {
+                    1 => "s",
+                    60 => "min",
+                    3600 => "h",
+                    _ => "day",
+                };
+                let what = q.count.map_or(String::new(), |c| format!(" {c}"));
+                format!("{}{what}/{per}", q.limit)
+            })
+            .collect();
+        let fixture = samples.join(e.service).join(format!("{}.json", e.command));
+        let n = std::fs::read(&fixture)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .map_or(0, |v| {
+                v["requests"].as_array().map_or(0, Vec::len) + v["responses"].as_array().map_or(0, Vec::len)
+            });
         table.push_str(&format!(
-            "| `{}`{alias} | {} | {} | {} |\n",
+            "| `{}`{alias} | {} | {} | {} | {} | {} | {} | {n} |\n",
             e.service_command(),
             yes(!e.partial),
-            // Complete entries list their page's codes; partial ones only the family's common codes.
-            yes(!e.partial),
-            e.per_second.map_or("no".to_owned(), |r| format!("{r}/s")),
+            e.per_second.map_or("-".to_owned(), |r| format!("{r}/s")),
+            if quotas.is_empty() { "-".to_owned() } else { quotas.join(", ") },
+            e.paged_items.map_or("-".to_owned(), |i| format!("`{i}`")),
+            e.chunk_field.map_or("-".to_owned(), |c| format!("`{c}`")),
+            yes(emu),
         ));
     }
     let summary = format!(
-        "{} endpoints: {full} with complete field tables, {} partial.\n\n",
+        "{} endpoints: {full} typed from complete field tables, {} partial; {emulated} emulated, {} answered \"not emulated\" by the emulator.\n\n",
         ENDPOINTS.len(),
-        ENDPOINTS.len() - full
+        ENDPOINTS.len() - full,
+        ENDPOINTS.len() - emulated,
     );
     let generated = format!("{summary}{table}");
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../specs/README.md");
@@ -216,7 +245,7 @@ fn the_coverage_table_is_current() {
         .unwrap();
         return;
     }
-    assert_eq!(&readme[a..b], generated, "specs/README.md's coverage table is stale: run UPDATE_COVERAGE=1 cargo test -p im-tests --test surface");
+    assert_eq!(&readme[a..b], generated, "specs/README.md's coverage table is stale: run UPDATE_COVERAGE=1 cargo test -p im-tests --test e2e the_coverage_table_is_current");
 }
 
 mod generated_pagers {

@@ -1,18 +1,26 @@
 //! One-to-one messages: send (one and many), import, recall, modify,
-//! history, read state and unread counts. Every stored message has a
-//! `MsgKey` (`<MsgSeq>_<MsgRandom>_<MsgTime>`, the shape of Tencent's keys).
+//! history, read state and unread counts, read receipts and key-value
+//! extensions. Every stored message has a `MsgKey`
+//! (`<MsgSeq>_<MsgRandom>_<MsgTime>`, the shape of Tencent's keys).
+//!
+//! The extension store ([`Extensions`]) is shared with the group extensions
+//! of `group_msg`, whose per-message extras live here too
+//! ([`C2cState::group`]): both message families keep their state in one place.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
+use super::group_msg::GroupMsgState;
 use super::{key, to_json, Ctx, Table};
 use crate::api::{
-    admin_getroammsg, admin_msgwithdraw, admin_set_msg_read, batchsendmsg, delete_c2c_msg_ramble,
-    get_c2c_unread_msg_num, importmsg, modify_c2c_msg, sendmsg,
+    admin_getroammsg, admin_msgwithdraw, admin_set_msg_read, batchsendmsg, c2c_msg_read_receipt,
+    delete_c2c_msg_ramble, get_c2c_unread_msg_num, get_key_values, importmsg, modify_c2c_msg,
+    sendmsg, set_key_values,
 };
 use crate::emulator::reply::{fail, fail_with, ok, ok_empty, Failure, Reply};
 use crate::emulator::state::Delivered;
 use crate::types::{
-    AccountError, C2cHistoryMsg, C2cMsgFlagBits, C2cUnreadCount, MsgElement, PeerAccountError,
+    AccountError, C2cHistoryMsg, C2cMsgFlagBits, C2cUnreadCount, MsgElement, MsgExtension,
+    MsgExtensionItem, MsgExtensionOperation, MsgExtensionSetResult, PeerAccountError,
     SendMsgControl, SyncFromOldSystem, SyncOtherMachine,
 };
 use crate::{EndpointError as _, EndpointMeta, PublicError};
@@ -39,6 +47,10 @@ pub(crate) struct C2cMsg {
     pub peer_read: bool,
     /// Counts as unread for the recipient (not `NoUnread`).
     pub counts_unread: bool,
+    /// Sent with `IsNeedReadReceipt`: only then does a read receipt set `peer_read`.
+    pub need_receipt: bool,
+    /// Key-value extensions; `Some` when sent with `SupportMessageExtension`.
+    pub extensions: Option<Extensions>,
 }
 
 /// The one-to-one history of every pair.
@@ -50,12 +62,23 @@ pub(crate) struct C2cState {
     pub read_until: HashMap<(String, String), i64>,
     /// Dedup of sends: key -> (time, answer).
     dedup: HashMap<u64, (i64, serde_json::Value)>,
+    /// Receipts and extensions of group messages (see `group_msg`).
+    pub group: GroupMsgState,
 }
 
 impl C2cState {
     pub(crate) fn forget(&mut self, account: &str) {
         self.read_until
             .retain(|(a, b), _| a != account && b != account);
+        self.group.forget(account);
+    }
+
+    /// The message `key` from `from` (any sender when `None`) to `to`. A
+    /// batch gives every recipient the same key, so the pair matters.
+    pub(crate) fn find(&self, key: &str, from: Option<&str>, to: &str) -> Option<usize> {
+        self.msgs
+            .iter()
+            .rposition(|m| m.key == key && m.to == to && from.is_none_or(|f| m.from == f))
     }
 
     /// Messages of `owner`'s side of the conversation with `peer`.
@@ -96,6 +119,9 @@ pub(super) fn register(t: &mut Table) {
     t.add(unread);
     t.add(modify);
     t.add(delete_ramble);
+    t.add(read_receipt);
+    t.add(ext_get);
+    t.add(ext_set);
 }
 
 /// The code of a request field's `codes.any`, else the endpoint's invalid code.
@@ -139,6 +165,8 @@ fn deliver(
         deleted_for: HashSet::new(),
         peer_read: false,
         counts_unread: !controls.contains(&SendMsgControl::NoUnread),
+        need_receipt: false,
+        extensions: None,
     });
     let d = Delivered {
         endpoint: &endpoint.path[4..],
@@ -200,7 +228,16 @@ fn send(cx: &mut Ctx<'_>, r: sendmsg::Request) -> Reply {
     let hidden = r.sync_other_machine == Some(SyncOtherMachine::NoSync);
     let stored = r.msg_life_time != Some(0);
     let msg_key = if stored {
-        deliver(cx, meta, &from, &r.to_account, seq, random, time, &r.msg_body, r.cloud_custom_data.as_ref(), &r.send_msg_control, hidden)
+        let k = deliver(cx, meta, &from, &r.to_account, seq, random, time, &r.msg_body, r.cloud_custom_data.as_ref(), &r.send_msg_control, hidden);
+        let c2c = &mut cx.st.families.c2c;
+        if let Some(i) = c2c.find(&k, Some(from.as_str()), &r.to_account) {
+            let m = &mut c2c.msgs[i];
+            m.need_receipt = r.is_need_read_receipt == Some(true);
+            if r.support_message_extension == Some(true) {
+                m.extensions = Some(Extensions::default());
+            }
+        }
+        k
     } else {
         // MsgLifeTime 0: online only, not stored; nobody is online in the emulator.
         format!("{seq}_{random}_{time}")
@@ -234,6 +271,12 @@ fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
     for to in &r.to_account {
         if cx.st.has_account(to) {
             let k = deliver(cx, meta, &from, to, seq, random, time, &r.msg_body, r.cloud_custom_data.as_ref(), &r.send_msg_control, false);
+            if r.is_need_read_receipt == Some(true) {
+                let c2c = &mut cx.st.families.c2c;
+                if let Some(i) = c2c.find(&k, Some(from.as_str()), to) {
+                    c2c.msgs[i].need_receipt = true;
+                }
+            }
             msg_key.get_or_insert(k);
         } else {
             error_list.push(AccountError {
@@ -297,13 +340,10 @@ fn import(cx: &mut Ctx<'_>, r: importmsg::Request) -> Reply {
 
 fn withdraw(cx: &mut Ctx<'_>, r: admin_msgwithdraw::Request) -> Reply {
     let c2c = &mut cx.st.families.c2c;
-    let Some(i) = c2c.by_key.get(&r.msg_key).copied() else {
-        return fail_with(admin_msgwithdraw::Error::RecallTargetNotFound, "no message with this MsgKey");
+    let Some(i) = c2c.find(&r.msg_key, Some(r.from_account.as_str()), &r.to_account) else {
+        return fail_with(admin_msgwithdraw::Error::RecallTargetNotFound, "no message with this MsgKey between these accounts");
     };
     let m = &mut c2c.msgs[i];
-    if m.from != r.from_account || m.to != r.to_account {
-        return fail_with(admin_msgwithdraw::Error::RecallTargetNotFound, "the MsgKey is not a message between these accounts");
-    }
     if m.recalled {
         return fail_with(admin_msgwithdraw::Error::MessageAlreadyRecalled, "already recalled");
     }
@@ -414,12 +454,7 @@ fn unread(cx: &mut Ctx<'_>, r: get_c2c_unread_msg_num::Request) -> Reply {
 
 fn modify(cx: &mut Ctx<'_>, r: modify_c2c_msg::Request) -> Reply {
     let c2c = &mut cx.st.families.c2c;
-    let found = c2c
-        .by_key
-        .get(&r.msg_key)
-        .copied()
-        .filter(|i| c2c.msgs[*i].from == r.from_account && c2c.msgs[*i].to == r.to_account);
-    let Some(i) = found else {
+    let Some(i) = c2c.find(&r.msg_key, Some(r.from_account.as_str()), &r.to_account) else {
         return fail(modify_c2c_msg::META.invalid_code, "no message with this MsgKey between these accounts");
     };
     let m = &mut c2c.msgs[i];
@@ -443,4 +478,239 @@ fn delete_ramble(cx: &mut Ctx<'_>, r: delete_c2c_msg_ramble::Request) -> Reply {
         }
     }
     ok_empty()
+}
+
+/// Marks the listed messages read by `Operator_Account` (their recipient);
+/// only messages sent with `IsNeedReadReceipt` take the receipt, and
+/// admin_getroammsg then reports them with `IsPeerRead`. Keys that name no
+/// message are skipped: the pages give no per-message code.
+fn read_receipt(cx: &mut Ctx<'_>, r: c2c_msg_read_receipt::Request) -> Reply {
+    for who in [&r.operator_account, &r.peer_account] {
+        if !cx.st.has_account(who) {
+            return fail(PublicError::AccountNotImported.code(), format!("{who} is not imported"));
+        }
+    }
+    let wrong_direction = r
+        .c2c_msg_info
+        .iter()
+        .any(|m| m.from_account != r.peer_account || m.to_account != r.operator_account);
+    if wrong_direction {
+        return fail_with(
+            c2c_msg_read_receipt::Error::InvalidRequestPacket,
+            "each message must go from Peer_Account to Operator_Account",
+        );
+    }
+    let c2c = &mut cx.st.families.c2c;
+    for item in &r.c2c_msg_info {
+        if let Some(i) = c2c.find(&item.msg_key, Some(item.from_account.as_str()), &item.to_account) {
+            let m = &mut c2c.msgs[i];
+            if m.need_receipt {
+                m.peer_read = true;
+            }
+        }
+    }
+    ok_empty()
+}
+
+/// The extensions of a one-to-one message; a message sent without
+/// `SupportMessageExtension` simply has none.
+fn ext_get(cx: &mut Ctx<'_>, r: get_key_values::Request) -> Reply {
+    let c2c = &cx.st.families.c2c;
+    let Some(i) = c2c.find(&r.msg_key, r.from_account.as_deref(), &r.to_account) else {
+        return fail_with(get_key_values::Error::MsgExtensionMsgNotFound, "no message with this MsgKey");
+    };
+    let page = c2c.msgs[i]
+        .extensions
+        .as_ref()
+        .map(|e| e.page(r.start_seq.unwrap_or(0)))
+        .unwrap_or_default();
+    ok(&get_key_values::Response {
+        extension_list: page.items,
+        complete_flag: Some(page.complete),
+        latest_seq: Some(page.latest),
+        clear_seq: Some(page.clear),
+    })
+}
+
+fn ext_set(cx: &mut Ctx<'_>, r: set_key_values::Request) -> Reply {
+    type E = set_key_values::Error;
+    let unix = cx.unix;
+    let c2c = &mut cx.st.families.c2c;
+    let Some(i) = c2c.find(&r.msg_key, r.from_account.as_deref(), &r.to_account) else {
+        return fail_with(E::MsgExtensionMsgNotFound, "no message with this MsgKey");
+    };
+    let Some(ext) = c2c.msgs[i].extensions.as_mut() else {
+        return fail_with(E::MsgExtensionNotSupported, "the message was not sent with SupportMessageExtension");
+    };
+    let codes = ExtCodes {
+        conflict: E::MsgExtensionSeqConflict.code(),
+        too_many: E::InvalidParameter.code(),
+    };
+    match ext.apply(&r.operate_type, &r.extension_list, unix, &codes) {
+        Ok(extension_list) => ok(&set_key_values::Response { extension_list }),
+        Err(ExtRefusal::Invalid(why)) => fail_with(E::InvalidParameter, why),
+        Err(ExtRefusal::TooFrequent) => fail_with(E::MsgExtensionFrequencyLimit, "over 200 changes per minute on this message"),
+    }
+}
+
+/// Pairs one message may hold.
+const EXT_MAX_PAIRS: usize = 300;
+/// Pairs one pull returns.
+const EXT_PAGE: usize = 200;
+/// Changes one message accepts per minute.
+const EXT_CHANGES_PER_MINUTE: usize = 200;
+
+/// The key-value extensions of one message (one-to-one or group).
+///
+/// Versions: the message has one counter, bumped once by every call that
+/// changes something; each pair written by that call takes the new value as
+/// its `Seq` (so pairs set together share a `Seq`, as in Tencent's samples
+/// and callbacks), a clear takes it as `ClearSeq`. Pulls by `StartSeq` thus
+/// see every change made since.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Extensions {
+    /// Key -> (value, Seq).
+    pairs: BTreeMap<String, (String, u64)>,
+    /// The message's current version (`LatestSeq`).
+    latest: u64,
+    /// The version of the last clear (`ClearSeq`).
+    clear: u64,
+    /// Unix seconds of the changes within the last minute.
+    recent: VecDeque<i64>,
+}
+
+/// One pull of extensions.
+#[derive(Debug, Default)]
+pub(crate) struct ExtPage {
+    pub items: Vec<MsgExtension>,
+    pub complete: bool,
+    pub latest: u64,
+    pub clear: u64,
+}
+
+/// The per-pair codes of the calling endpoint.
+pub(crate) struct ExtCodes {
+    /// The `Seq` given is not the pair's current one.
+    pub conflict: i64,
+    /// A new key beyond the 300 pairs of a message (no code of its own is documented).
+    pub too_many: i64,
+}
+
+/// Why a whole set/delete/clear call is refused.
+pub(crate) enum ExtRefusal {
+    Invalid(&'static str),
+    TooFrequent,
+}
+
+impl Extensions {
+    /// Set, delete or clear. Each pair gets its own result.
+    pub(crate) fn apply(
+        &mut self,
+        op: &MsgExtensionOperation,
+        items: &[MsgExtensionItem],
+        unix: i64,
+        codes: &ExtCodes,
+    ) -> Result<Vec<MsgExtensionSetResult>, ExtRefusal> {
+        while self.recent.front().is_some_and(|t| unix - *t >= 60) {
+            self.recent.pop_front();
+        }
+        if self.recent.len() >= EXT_CHANGES_PER_MINUTE {
+            return Err(ExtRefusal::TooFrequent);
+        }
+        let version = self.latest + 1;
+        let set = *op == MsgExtensionOperation::Set;
+        let results: Vec<MsgExtensionSetResult> = if *op == MsgExtensionOperation::Clear {
+            self.pairs.clear();
+            self.clear = version;
+            Vec::new()
+        } else if set || *op == MsgExtensionOperation::Delete {
+            if items.is_empty() {
+                return Err(ExtRefusal::Invalid("ExtensionList is required to set or delete pairs"));
+            }
+            items.iter().map(|it| self.write(it, version, set, codes)).collect()
+        } else {
+            return Err(ExtRefusal::Invalid("OperateType must be 1 (set), 2 (delete) or 3 (clear)"));
+        };
+        let changed = *op == MsgExtensionOperation::Clear || results.iter().any(|r| r.error_code == 0);
+        if changed {
+            self.latest = version;
+            self.recent.push_back(unix);
+        }
+        Ok(results)
+    }
+
+    /// Set (or delete) one pair at `version`. A `Seq` given must be the
+    /// pair's current one (0 for a new key), else the pair fails with the
+    /// conflict code and the stored version; without a `Seq` the write is
+    /// unconditional, like the App admin's.
+    fn write(&mut self, it: &MsgExtensionItem, version: u64, set: bool, codes: &ExtCodes) -> MsgExtensionSetResult {
+        let stored = self.pairs.get(&it.key).cloned();
+        let current = stored.as_ref().map_or(0, |(_, s)| *s);
+        let pair = |value: Option<String>, seq: u64| {
+            Some(MsgExtension {
+                key: it.key.clone(),
+                value,
+                seq: Some(seq),
+            })
+        };
+        if it.seq.is_some_and(|s| s != current) {
+            return MsgExtensionSetResult {
+                error_code: codes.conflict,
+                extension: pair(stored.map(|(v, _)| v), current),
+            };
+        }
+        if !set {
+            self.pairs.remove(&it.key);
+            return MsgExtensionSetResult {
+                error_code: 0,
+                extension: pair(Some(String::new()), version),
+            };
+        }
+        if stored.is_none() && self.pairs.len() >= EXT_MAX_PAIRS {
+            return MsgExtensionSetResult {
+                error_code: codes.too_many,
+                extension: None,
+            };
+        }
+        self.pairs.insert(it.key.clone(), (it.value.clone(), version));
+        MsgExtensionSetResult {
+            error_code: 0,
+            extension: pair(Some(it.value.clone()), version),
+        }
+    }
+
+    /// Pairs with `Seq >= start`, by `Seq`, at most 200. A page never ends
+    /// inside a run of equal `Seq`s, so continuing from the largest `Seq`
+    /// received plus one skips nothing.
+    pub(crate) fn page(&self, start: u64) -> ExtPage {
+        let mut all: Vec<(u64, &String, &String)> = self
+            .pairs
+            .iter()
+            .filter(|(_, (_, seq))| *seq >= start)
+            .map(|(k, (v, seq))| (*seq, k, v))
+            .collect();
+        all.sort();
+        let total = all.len();
+        if total > EXT_PAGE {
+            let cut = all[EXT_PAGE].0;
+            let mut end = all[..EXT_PAGE].iter().rposition(|p| p.0 != cut).map_or(0, |i| i + 1);
+            if end == 0 {
+                end = all.iter().take_while(|p| p.0 == cut).count();
+            }
+            all.truncate(end);
+        }
+        ExtPage {
+            complete: all.len() == total,
+            items: all
+                .into_iter()
+                .map(|(seq, k, v)| MsgExtension {
+                    key: k.clone(),
+                    value: Some(v.clone()),
+                    seq: Some(seq),
+                })
+                .collect(),
+            latest: self.latest,
+            clear: self.clear,
+        }
+    }
 }
