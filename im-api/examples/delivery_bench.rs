@@ -57,8 +57,15 @@ async fn fan_out() -> Result<(), Box<dyn std::error::Error>> {
         .filter(|(c, _)| **c != 0)
         .map(|(_, n)| n)
         .sum::<u64>();
-    println!("fan-out: {} accounts in {} calls in {elapsed:.2} s: {achieved:.1} calls/s against a ceiling of {ceiling}/s", report.delivered, report.requests);
-    println!("  ratio achieved/ceiling = {:.3} (target >= 0.97); over-rate or other error answers: {over}; failed accounts: {}", achieved / ceiling, report.failed.len());
+    println!(
+        "fan-out: {} accounts in {} calls in {elapsed:.2} s: {achieved:.1} calls/s against a ceiling of {ceiling}/s",
+        report.delivered, report.requests
+    );
+    println!(
+        "  ratio achieved/ceiling = {:.3} (target >= 0.97); over-rate or other error answers: {over}; failed accounts: {}",
+        achieved / ceiling,
+        report.failed.len()
+    );
     Ok(())
 }
 
@@ -113,7 +120,10 @@ async fn overhead() -> Result<(), Box<dyn std::error::Error>> {
     let sig = Signer::new(sdkappid, im_api::SecretKey::new(key)).sign(admin, 86400);
     let baseline = |i: u32| {
         let http = http.clone();
-        let url = format!("{base}/v4/group_open_http_svc/send_group_msg?sdkappid={sdkappid}&identifier={admin}&usersig={sig}&random={}&contenttype=json", im_api::random_u32());
+        let url = format!(
+            "{base}/v4/group_open_http_svc/send_group_msg?sdkappid={sdkappid}&identifier={admin}&usersig={sig}&random={}&contenttype=json",
+            im_api::random_u32()
+        );
         async move {
             let body = serde_json::to_vec(&serde_json::json!({
                                 "GroupId": format!("@TGS#B{}", i % 4096), "Random": im_api::random_u32(),
@@ -179,7 +189,11 @@ async fn overhead() -> Result<(), Box<dyn std::error::Error>> {
         "  reqwest + serde_json baseline: {:.1} us/request",
         per(t_base)
     );
-    println!("  im-api (validate, fill, cached sig, envelope, typed decode): {:.1} us/request, ratio {:.3} (target <= 1.05)", per(t_im), t_im.as_secs_f64() / t_base.as_secs_f64());
+    println!(
+        "  im-api (validate, fill, cached sig, envelope, typed decode): {:.1} us/request, ratio {:.3} (target <= 1.05)",
+        per(t_im),
+        t_im.as_secs_f64() / t_base.as_secs_f64()
+    );
     println!(
         "  im-api with the rate limiter on (never waiting): {:.1} us/request, ratio {:.3}",
         per(t_lim),

@@ -2,7 +2,7 @@
 //!
 //!     cargo run -p im-api --features emulator --example emulator -- [--listen 127.0.0.1:8080] [--accounts N]
 
-use im_api::emulator::{Emulator, DEFAULT_ADMIN, DEFAULT_KEY};
+use im_api::emulator::Emulator;
 use im_api::types::GroupType;
 
 #[tokio::main]
@@ -38,9 +38,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .start()
         .await?;
     println!("emulator listening on {}", emu.base_url());
+    // The key is random unless set; print it once so a client can sign.
     println!(
-        "sdkappid {}  identifier {DEFAULT_ADMIN}  secret key {DEFAULT_KEY}",
-        emu.sdkappid()
+        "sdkappid {}  identifier {}  secret key {}",
+        emu.sdkappid(),
+        emu.identifier(),
+        emu.secret_key().expose()
     );
     println!(
         "accounts user0..user{}, groups @TGS#DEMO (Public) and @TGS#LIVE (AVChatRoom)",

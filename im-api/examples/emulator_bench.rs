@@ -3,11 +3,11 @@
 //!
 //!     cargo run --release -p im-api --features emulator --example emulator_bench -- [CONCURRENCY] [SECONDS]
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use im_api::emulator::{Emulator, DEFAULT_ADMIN};
+use im_api::emulator::{DEFAULT_ADMIN, Emulator};
 use im_api::types::GroupType;
 
 #[tokio::main]
@@ -26,7 +26,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .pool_max_idle_per_host(concurrency)
         .tcp_nodelay(true)
         .build()?;
-    println!("emulator_bench: {concurrency} concurrent clients, {seconds} s per scenario, 2 cores shared by clients and server");
+    println!(
+        "emulator_bench: {concurrency} concurrent clients, {seconds} s per scenario, 2 cores shared by clients and server"
+    );
     for (name, path, make_body) in [
         (
             "send_group_msg (validated, sequenced, delivered, dedup-checked)",

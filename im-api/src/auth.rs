@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
-use crate::usersig::{unix_now, Signer};
+use crate::usersig::{Signer, unix_now};
 
 pub(crate) enum Auth {
     /// A UserSig supplied by the caller, sent verbatim and never renewed.

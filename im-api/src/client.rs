@@ -16,7 +16,7 @@ use crate::limiter::{LimiterError, Limits, LocalLimiter, RateLimiter};
 use crate::random::random_u32;
 use crate::region::Region;
 use crate::retry::RetryPolicy;
-use crate::transport::{check_base_url, Query, Transport};
+use crate::transport::{Query, Transport, check_base_url};
 use crate::usersig::{SecretKey, Signer};
 use crate::validate::{Problem, ValidationError, Violation};
 
@@ -248,14 +248,18 @@ impl ClientBuilder {
             (Some(_), Some(_)) => return Err(BuildError::ConflictingEndpoint),
             (None, Some(url)) => check_base_url(&url)?,
             (Some(r), None) => {
-                let domain = if self.backup_domain { r.backup_domain().unwrap_or(r.domain()) } else { r.domain() };
+                let domain = if self.backup_domain {
+                    r.backup_domain().unwrap_or(r.domain())
+                } else {
+                    r.domain()
+                };
                 format!("https://{domain}")
             }
             (None, None) => {
                 return Err(BuildError::InvalidBaseUrl {
                     url: String::new(),
                     reason: "choose the region of your SDKAppID (or a base URL): a wrong region fails with 70016/70020/60026",
-                })
+                });
             }
         };
         let transport = Transport::new(
@@ -363,7 +367,7 @@ impl Client {
                     endpoint,
                     random: 0,
                     message: format!("request did not encode: {e}"),
-                }))
+                }));
             }
         };
         let group = request.rate_group();

@@ -10,11 +10,11 @@ use std::sync::Arc;
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::Client;
 use crate::api::send_broadcast_msg;
 use crate::endpoint::Endpoint;
 use crate::error::{Error, TransportError};
 use crate::validate::Validate;
-use crate::Client;
 
 /// What a queued broadcast became.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -24,10 +24,15 @@ use crate::validate::ValidationError;
 /// Where a chunked send stands, reported after each call completes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
+    /// Items whose call has completed (delivered or failed).
     pub items_done: usize,
+    /// Items to send.
     pub items_total: usize,
+    /// Calls completed.
     pub requests_done: usize,
+    /// Calls planned.
     pub requests_total: usize,
+    /// Items that failed so far.
     pub failed: usize,
     /// Time until the last call completes: the longer of what the limits
     /// allow for the items left (every rate and quota of the endpoint) and
@@ -53,11 +58,14 @@ pub struct Plan {
 /// An item that was not delivered, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemFailure {
+    /// The item's key (an account).
     pub item: String,
     /// The server's code: from the response's failure list, or the whole
     /// call's `ErrorCode`; `None` when the call failed without one.
     pub code: Option<i64>,
+    /// The code's meaning, or what went wrong.
     pub reason: String,
+    /// Whether the item surely was not delivered, or may have been.
     pub kind: FailureKind,
 }
 
@@ -95,7 +103,9 @@ pub struct ChunkReport<Resp> {
     pub duplicates_skipped: usize,
     /// Calls made (one per chunk).
     pub requests: usize,
+    /// Items delivered.
     pub delivered: usize,
+    /// Items not delivered, each with its reason.
     pub failed: Vec<ItemFailure>,
     /// The response of each successful call, in chunk order.
     pub responses: Vec<Resp>,

@@ -48,7 +48,8 @@ pub fn parse_body(bytes: &[u8]) -> Result<Body, BodyError> {
         let entries = de
             .deserialize_map(TopVisitor)
             .map_err(|e| classify(e, ""))?;
-        de.end().map_err(|e| BodyError::NotAnObject(e.to_string()))?;
+        de.end()
+            .map_err(|e| BodyError::NotAnObject(e.to_string()))?;
         entries
     };
     let mut map = Map::new();
@@ -167,10 +168,17 @@ mod tests {
             parse_body(br#"{"Random":1,"Random":-5}"#).unwrap_err(),
             BodyError::DuplicateKey("Random".into())
         );
-        let err = parse_body(br#"{"MsgBody":[{"MsgType":"TIMTextElem","MsgType":"x"}]}"#).unwrap_err();
-        assert!(matches!(&err, BodyError::DuplicateKey(k) if k.starts_with("MsgType")), "{err:?}");
+        let err =
+            parse_body(br#"{"MsgBody":[{"MsgType":"TIMTextElem","MsgType":"x"}]}"#).unwrap_err();
+        assert!(
+            matches!(&err, BodyError::DuplicateKey(k) if k.starts_with("MsgType")),
+            "{err:?}"
+        );
         assert!(matches!(parse_body(b"[1]"), Err(BodyError::NotAnObject(_))));
-        assert!(matches!(parse_body(b"{} x"), Err(BodyError::NotAnObject(_))));
+        assert!(matches!(
+            parse_body(b"{} x"),
+            Err(BodyError::NotAnObject(_))
+        ));
     }
 
     #[test]

@@ -40,9 +40,9 @@ pub mod coalesce;
 mod endpoint;
 mod envelope;
 mod error;
+pub mod fanout;
 #[cfg(feature = "raw")]
 mod json;
-pub mod fanout;
 pub mod limiter;
 mod messages;
 pub mod pages;
@@ -69,15 +69,15 @@ mod generated {
 
 pub use client::{Client, ClientBuilder};
 pub use endpoint::{
-    catalogue_entry, CatalogueEntry, Chunk, Endpoint, EndpointError, EndpointMeta, ErrorInfo,
-    FieldCodes, FieldMeta, Quota, RetryClass, UnknownValue,
+    CatalogueEntry, Chunk, Endpoint, EndpointError, EndpointMeta, ErrorInfo, FieldCodes, FieldMeta,
+    Quota, RetryClass, UnknownValue, catalogue_entry,
 };
 pub use error::{
     AnyCode, AnyError, ApiError, BuildError, DecodeError, Error, NotEmulatedError, TransportError,
 };
 #[cfg(feature = "raw")]
 pub use generated::ROUTES;
-pub use generated::{api, types, PublicError, CATALOGUE, ENDPOINTS};
+pub use generated::{CATALOGUE, ENDPOINTS, PublicError, api, types};
 pub use limiter::{LocalLimiter, RateLimiter};
 pub use pages::{Paged, Pages};
 pub use random::random_u32;

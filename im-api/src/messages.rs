@@ -1,6 +1,8 @@
 //! Shorthands for the common message elements.
 
-use crate::types::{CustomElem, FaceElem, LocationElem, LocationElemRequired, MsgElement, TextElem};
+use crate::types::{
+    CustomElem, FaceElem, LocationElem, LocationElemRequired, MsgElement, TextElem,
+};
 
 impl MsgElement {
     /// A `TIMTextElem`.

@@ -1,9 +1,9 @@
 //! Cursor paging for endpoints whose spec has `page`: follow the cursor to
 //! the last page, one call per page (each paced and retried as usual).
 
+use crate::Client;
 use crate::endpoint::Endpoint;
 use crate::error::Error;
-use crate::Client;
 
 /// A request whose responses come in pages. Generated from the spec's `page`.
 pub trait Paged: Endpoint + Clone {

@@ -36,8 +36,8 @@ impl TaggedContent {
         tag: &'static str,
         content: &'static str,
     ) -> Result<Self, D::Error> {
-        use serde::de::Error as _;
         use serde::Deserialize as _;
+        use serde::de::Error as _;
         let mut map = serde_json::Map::deserialize(deserializer)?;
         let tag_value = match map.remove(tag) {
             Some(serde_json::Value::String(s)) => s,
@@ -132,7 +132,9 @@ pub mod i64_or_string {
             Ok(v)
         }
         fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<i64, E> {
-            v.trim().parse().map_err(|_| E::custom(format_args!("`{v}` is not an integer")))
+            v.trim()
+                .parse()
+                .map_err(|_| E::custom(format_args!("`{v}` is not an integer")))
         }
     }
 

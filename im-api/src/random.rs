@@ -3,8 +3,8 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 static KEYS: OnceLock<RandomState> = OnceLock::new();
 static COUNTER: AtomicU64 = AtomicU64::new(0);

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::__private::FieldTypes;
-pub use crate::json::{parse_body, Body, BodyError};
 use crate::endpoint::{Endpoint, EndpointMeta, FieldMeta};
+pub use crate::json::{Body, BodyError, parse_body};
 use crate::validate::Problem;
 
 /// A body the server refuses: the code and the text it answers with.
@@ -219,7 +219,6 @@ impl crate::Client {
         .map_err(RawError::Call)
     }
 }
-
 
 /// `body` with `fields` (`"K":V,` pairs) inserted right after its opening
 /// brace (the trailing comma dropped when the object is empty).

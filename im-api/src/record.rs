@@ -36,7 +36,11 @@ impl<S: Serializer> RecordSer<S> {
         })
     }
     /// A field that is always sent.
-    pub fn field<T: Serialize + ?Sized>(&mut self, key: &'static str, v: &T) -> Result<(), S::Error> {
+    pub fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), S::Error> {
         self.map.serialize_entry(key, v)
     }
     /// An optional field: absent when `None`.
@@ -55,7 +59,11 @@ impl<S: Serializer> RecordSer<S> {
         }
     }
     /// An optional map: absent when empty.
-    pub fn map<T: Serialize>(&mut self, key: &'static str, v: &BTreeMap<String, T>) -> Result<(), S::Error> {
+    pub fn map<T: Serialize>(
+        &mut self,
+        key: &'static str,
+        v: &BTreeMap<String, T>,
+    ) -> Result<(), S::Error> {
         if v.is_empty() {
             Ok(())
         } else {
@@ -107,33 +115,53 @@ impl RecordDe {
     }
 
     /// A field that must be present.
-    pub fn req<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<T, E> {
+    pub fn req<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<T, E> {
         match self.map.remove(key) {
             Some(v) => decode(key, v),
             None => Err(E::missing_field(key)),
         }
     }
     /// An optional field (`null` counts as absent).
-    pub fn opt<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<Option<T>, E> {
+    pub fn opt<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<T>, E> {
         self.take(key).map(|v| decode(key, v)).transpose()
     }
     /// A list that must be present.
-    pub fn req_vec<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<Vec<T>, E> {
+    pub fn req_vec<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Vec<T>, E> {
         match self.map.remove(key) {
             Some(v) => decode_list(key, v),
             None => Err(E::missing_field(key)),
         }
     }
     /// An optional list: absent or `null` is empty.
-    pub fn vec<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<Vec<T>, E> {
-        self.take(key).map_or(Ok(Vec::new()), |v| decode_list(key, v))
+    pub fn vec<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Vec<T>, E> {
+        self.take(key)
+            .map_or(Ok(Vec::new()), |v| decode_list(key, v))
     }
     /// An optional map: absent or `null` is empty.
-    pub fn map<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<BTreeMap<String, T>, E> {
-        self.take(key).map_or(Ok(BTreeMap::new()), |v| decode(key, v))
+    pub fn map<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<BTreeMap<String, T>, E> {
+        self.take(key)
+            .map_or(Ok(BTreeMap::new()), |v| decode(key, v))
     }
     /// A map that must be present.
-    pub fn req_map<T: DeserializeOwned, E: serde::de::Error>(&mut self, key: &'static str) -> Result<BTreeMap<String, T>, E> {
+    pub fn req_map<T: DeserializeOwned, E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<BTreeMap<String, T>, E> {
         self.req(key)
     }
     /// A 0/1 flag that must be present (any non-zero, or `true`, is set).
@@ -144,7 +172,10 @@ impl RecordDe {
         }
     }
     /// An optional 0/1 flag.
-    pub fn opt_bool01<E: serde::de::Error>(&mut self, key: &'static str) -> Result<Option<bool>, E> {
+    pub fn opt_bool01<E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<bool>, E> {
         self.take(key).map(|v| flag(key, &v)).transpose()
     }
     /// An integer that may come as a decimal string, and must be present.
@@ -155,7 +186,10 @@ impl RecordDe {
         }
     }
     /// An optional integer that may come as a decimal string.
-    pub fn opt_i64_or_string<E: serde::de::Error>(&mut self, key: &'static str) -> Result<Option<i64>, E> {
+    pub fn opt_i64_or_string<E: serde::de::Error>(
+        &mut self,
+        key: &'static str,
+    ) -> Result<Option<i64>, E> {
         self.take(key).map(|v| lenient_i64(key, &v)).transpose()
     }
     /// The keys no field took (a partial entry's `extra`), without the envelope.
@@ -185,9 +219,14 @@ fn decode_list<T: DeserializeOwned, E: serde::de::Error>(key: &str, v: Value) ->
         Value::Array(items) => items
             .into_iter()
             .enumerate()
-            .map(|(i, item)| T::deserialize(item).map_err(|e| at(&format!("{key}[{i}]"), &e.to_string())))
+            .map(|(i, item)| {
+                T::deserialize(item).map_err(|e| at(&format!("{key}[{i}]"), &e.to_string()))
+            })
             .collect(),
-        other => Err(at(key, &format!("invalid type: {}, expected an array", kind(&other)))),
+        other => Err(at(
+            key,
+            &format!("invalid type: {}, expected an array", kind(&other)),
+        )),
     }
 }
 
@@ -197,7 +236,10 @@ fn flag<E: serde::de::Error>(key: &str, v: &Value) -> Result<bool, E> {
         Value::Number(n) if n.as_u64().is_some() || n.as_i64().is_some() => {
             Ok(n.as_i64().is_none_or(|i| i != 0))
         }
-        other => Err(at(key, &format!("invalid type: {}, expected 0 or 1", kind(other)))),
+        other => Err(at(
+            key,
+            &format!("invalid type: {}, expected 0 or 1", kind(other)),
+        )),
     }
 }
 
@@ -210,7 +252,10 @@ fn lenient_i64<E: serde::de::Error>(key: &str, v: &Value) -> Result<i64, E> {
             .trim()
             .parse()
             .map_err(|_| at(key, &format!("`{s}` is not an integer"))),
-        other => Err(at(key, &format!("invalid type: {}, expected an integer", kind(other)))),
+        other => Err(at(
+            key,
+            &format!("invalid type: {}, expected an integer", kind(other)),
+        )),
     }
 }
 
@@ -236,7 +281,9 @@ mod tests {
     impl<'de> Deserialize<'de> for Inner {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let mut r = RecordDe::new(d)?;
-            Ok(Self { text: r.req("Text")? })
+            Ok(Self {
+                text: r.req("Text")?,
+            })
         }
     }
     struct Outer {
@@ -259,10 +306,19 @@ mod tests {
             .err()
             .unwrap()
             .to_string();
-        assert!(err.starts_with("at `Items[1].Text`: invalid type: integer `5`"), "{err}");
-        let err = serde_json::from_value::<Outer>(json!({"Items": [{}]})).err().unwrap().to_string();
+        assert!(
+            err.starts_with("at `Items[1].Text`: invalid type: integer `5`"),
+            "{err}"
+        );
+        let err = serde_json::from_value::<Outer>(json!({"Items": [{}]}))
+            .err()
+            .unwrap()
+            .to_string();
         assert_eq!(err, "at `Items[0]`: missing field `Text`");
-        let ok = serde_json::from_value::<Outer>(json!({"Items": null, "Flag": 1, "Other": 2})).unwrap();
+        let one = serde_json::from_value::<Outer>(json!({"Items": [{"Text": "a"}]})).unwrap();
+        assert_eq!(one.items[0].text, "a");
+        let ok =
+            serde_json::from_value::<Outer>(json!({"Items": null, "Flag": 1, "Other": 2})).unwrap();
         assert!(ok.items.is_empty());
         assert_eq!(ok.flag, Some(true));
     }

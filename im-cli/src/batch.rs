@@ -210,7 +210,7 @@ async fn shared_limiter(
                 return Err(Exit::Transport);
             }
             Some(n) => errln!(
-                "im: Redis ({}) does not answer: {reason}; going on alone at 1/{n} of every limit",
+                "im: Redis ({}) does not answer: {reason}; going on alone at 1/{n} of every limit, after waiting out one window of each (up to a minute)",
                 limiter.target()
             ),
         }

@@ -155,8 +155,13 @@ fn closest_field(
         .filter_map(|(i, f)| {
             let wire = f.wire.to_lowercase();
             let d = edit_distance(&key_lower, &wire);
-            (d < key_len.max(wire.chars().count()))
-                .then_some((d, given.contains_key(f.wire), !f.required, i, f.wire))
+            (d < key_len.max(wire.chars().count())).then_some((
+                d,
+                given.contains_key(f.wire),
+                !f.required,
+                i,
+                f.wire,
+            ))
         })
         .min()
         .map(|(.., wire)| wire)
@@ -234,13 +239,20 @@ fn resend_hint(meta: &EndpointMeta, randoms: &[(&str, String)], body: &[u8]) {
         );
         return;
     }
-    let values: Vec<String> = randoms.iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
+    let values: Vec<String> = randoms
+        .iter()
+        .map(|(k, v)| format!("\"{k}\":{v}"))
+        .collect();
     errln!(
         "im: the request may have reached the server. It carried {}: to resend it safely, \
          send the same body with {} (im call sends a given {} unchanged, and the server \
          drops a repeat within its dedup window, so it takes effect once)",
         values.join(", "),
-        if values.len() == 1 { "that value" } else { "those values" },
+        if values.len() == 1 {
+            "that value"
+        } else {
+            "those values"
+        },
         randoms[0].0
     );
     if body.len() <= MAX_BODY_SHOWN {

@@ -100,7 +100,9 @@ pub async fn run(g: &Globals) -> Exit {
         Ok(r) => {
             outln!(
                 "   delivered to {} of {} in {} requests",
-                r.delivered, r.items, r.requests
+                r.delivered,
+                r.items,
+                r.requests
             );
             for f in &r.failed {
                 outln!(

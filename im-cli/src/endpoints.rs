@@ -6,9 +6,7 @@ use std::collections::HashSet;
 use crate::Exit;
 
 pub fn run() -> Exit {
-    let emulated: HashSet<&str> = im_api::emulator::emulated_endpoints()
-        .into_iter()
-        .collect();
+    let emulated: HashSet<&str> = im_api::emulator::emulated_endpoints().into_iter().collect();
     outln!(
         "{:<55} {:<8} {:>6}  {}",
         "ENDPOINT",

@@ -80,8 +80,7 @@ fn banner(emu: &Emulator, key_given: bool) {
 /// A word as the shell reads it back: quoted unless plainly safe.
 fn sh_quote(s: &str) -> String {
     let plain = !s.is_empty()
-        && s
-            .bytes()
+        && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"@#%+=:,./_-".contains(&b));
     if plain {
         s.to_owned()

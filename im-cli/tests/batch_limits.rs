@@ -6,7 +6,10 @@
 
 use std::process::{Command, Output, Stdio};
 
-use im_api::emulator::{Emulator, DEFAULT_ADMIN, DEFAULT_KEY, DEFAULT_SDKAPPID};
+use im_api::emulator::{Emulator, DEFAULT_ADMIN, DEFAULT_SDKAPPID};
+
+/// The key the test emulators verify with (they have no default key).
+const KEY: &str = "batch-limits-test-key";
 
 const VARS: [&str; 8] = [
     "IM_SDKAPPID",
@@ -67,7 +70,7 @@ fn args(base_url: &str, rest: &[&str]) -> Vec<String> {
         "--identifier",
         DEFAULT_ADMIN,
         "--secret-key",
-        DEFAULT_KEY,
+        KEY,
         "--base-url",
         base_url,
     ]
@@ -82,6 +85,7 @@ fn args(base_url: &str, rest: &[&str]) -> Vec<String> {
 async fn batch_send_to_a_closed_stdout_ends_quietly_with_its_exit_code() {
     let accounts: Vec<String> = (0..600).map(|i| format!("c{i}")).collect();
     let emu = Emulator::builder()
+        .secret_key(KEY)
         .accounts(accounts.iter().cloned())
         .start()
         .await
@@ -132,7 +136,7 @@ async fn an_unreachable_server_is_a_transport_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_limiter_that_does_not_answer_fails_closed_before_sending() {
-    let emu = Emulator::builder().accounts(["a"]).start().await.unwrap();
+    let emu = Emulator::builder().secret_key(KEY).accounts(["a"]).start().await.unwrap();
     let path = list("redis.txt", &["a".into()]);
     // As a flag after the subcommand, and from the environment.
     let flag = args(

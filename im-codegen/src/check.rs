@@ -130,7 +130,12 @@ pub(crate) fn partial_failure(
                 };
                 let int_enum = |t: &Ty| matches!(t, Ty::Named(n) if matches!(spec.type_def(n), Some(TypeDef::Enum(e)) if e.int));
                 let is_code = |t: &Ty| t.is_integer() || int_enum(t);
-                if has(item, |t| *t == Ty::String) && elem.fields.iter().any(|f| &f.wire == code && is_code(&f.ty) && f.required) {
+                if has(item, |t| *t == Ty::String)
+                    && elem
+                        .fields
+                        .iter()
+                        .any(|f| &f.wire == code && is_code(&f.ty) && f.required)
+                {
                     return Some(PartialFailure {
                         list: p.list.clone(),
                         entry: Some((elem.name.clone(), item.clone(), code.clone())),
@@ -294,7 +299,11 @@ pub(crate) fn quotas(
                 .iter()
                 .any(|f| &f.wire == c.get_ref() && matches!(f.ty, Ty::Array(_)))
             {
-                scope.field_error(c, c.get_ref(), "a quota's `count` must name a request array");
+                scope.field_error(
+                    c,
+                    c.get_ref(),
+                    "a quota's `count` must name a request array",
+                );
             }
         }
         model.code = code(scope, q.code.as_ref(), "quota code", default, documented);

@@ -269,7 +269,10 @@ fn derived_names_keep_acronyms_together() {
     for e in std::fs::read_dir(&dir).unwrap() {
         let p = e.unwrap().path();
         if p.extension().is_some_and(|x| x == "toml") {
-            sources.push(src(&p.display().to_string(), &std::fs::read_to_string(&p).unwrap()));
+            sources.push(src(
+                &p.display().to_string(),
+                &std::fs::read_to_string(&p).unwrap(),
+            ));
         }
     }
     let spec = load(&sources, &[]).unwrap_or_else(|d| panic!("{d}"));
@@ -291,16 +294,29 @@ fn derived_names_keep_acronyms_together() {
     let mut bad = Vec::new();
     for (wire, rust) in &names {
         let segs: Vec<&str> = rust.trim_start_matches("r#").split('_').collect();
-        let digit_start = segs.iter().any(|s| s.starts_with(|c: char| c.is_ascii_digit()));
+        let digit_start = segs
+            .iter()
+            .any(|s| s.starts_with(|c: char| c.is_ascii_digit()));
         let lone = segs.iter().enumerate().any(|(i, s)| {
-            s.len() == 1 && !(i == 0 && wire.starts_with(|c: char| c.is_ascii_lowercase()) && wire.chars().nth(1).is_some_and(char::is_uppercase))
+            s.len() == 1
+                && !(i == 0
+                    && wire.starts_with(|c: char| c.is_ascii_lowercase())
+                    && wire.chars().nth(1).is_some_and(char::is_uppercase))
         });
         if digit_start || lone {
             bad.push(format!("{wire} -> {rust}"));
         }
     }
     assert!(bad.is_empty(), "names that split an acronym: {bad:#?}");
-    let find = |w: &str| names.iter().find(|(wire, _)| wire == w).map(|(_, r)| r.as_str());
+    let find = |w: &str| {
+        names
+            .iter()
+            .find(|(wire, _)| wire == w)
+            .map(|(_, r)| r.as_str())
+    };
     assert_eq!(find("AllC2CUnreadMsgNum"), Some("all_c2c_unread_msg_num"));
-    assert_eq!(find("get_c2c_unread_msg_num"), Some("get_c2c_unread_msg_num"));
+    assert_eq!(
+        find("get_c2c_unread_msg_num"),
+        Some("get_c2c_unread_msg_num")
+    );
 }

@@ -114,7 +114,12 @@ fn expand(args: Args) -> syn::Result<proc_macro2::TokenStream> {
                 ));
             }
             let module = match &module {
-                Some(m) if im_codegen::names::is_snake(&m.value()) && !im_codegen::names::is_keyword(&m.value()) => m.value(),
+                Some(m)
+                    if im_codegen::names::is_snake(&m.value())
+                        && !im_codegen::names::is_keyword(&m.value()) =>
+                {
+                    m.value()
+                }
                 Some(m) => {
                     return Err(syn::Error::new(
                         m.span(),

@@ -20,11 +20,18 @@ use hyper_util::rt::TokioIo;
 // two `api`s do not collide.
 use im_api::api;
 
-im_macros::generate!(path = "specs/extra.toml", ext_trait = "ExtraApi", module = "extra");
+im_macros::generate!(
+    path = "specs/extra.toml",
+    ext_trait = "ExtraApi",
+    module = "extra"
+);
 
 /// im-api's endpoint and the extension's endpoint of the same path, side by side.
 pub fn sendmsg_paths() -> (&'static str, &'static str) {
-    (api::sendmsg::META.path, extra::api::sendmsg_with_note::META.path)
+    (
+        api::sendmsg::META.path,
+        extra::api::sendmsg_with_note::META.path,
+    )
 }
 
 pub const SDKAPPID: u64 = 1400000000;

@@ -1251,6 +1251,7 @@ fn with_refused_recipients(reply: Reply, refused: &[(String, i64)]) -> (Reply, V
             Ok(body.unwrap_or(Value::Null))
         } else {
             Err(Failure {
+                action: None,
                 code,
                 info,
                 fields: body,
@@ -1270,12 +1271,18 @@ fn with_refused_recipients(reply: Reply, refused: &[(String, i64)]) -> (Reply, V
     } else if was_ok {
         // The handler's shape for a partial failure: FAIL without ErrorCode, with the list.
         Err(Failure {
+            action: None,
             code: None,
             info: String::new(),
             fields,
         })
     } else {
-        Err(Failure { code, info, fields })
+        Err(Failure {
+            action: None,
+            code,
+            info,
+            fields,
+        })
     };
     (reply, failed)
 }

@@ -42,7 +42,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-pub use crate::raw::{parse, ParseFn, Parsed, Rejection, Route};
+pub use crate::raw::{ParseFn, Parsed, Rejection, Route, parse};
 pub use reply::{NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
 pub use state::Delivered;
 
@@ -305,7 +305,11 @@ impl EmulatorBuilder {
             task,
             sdkappid: self.sdkappid,
             key,
-            admin: self.admins.first().cloned().unwrap_or_else(|| DEFAULT_ADMIN.into()),
+            admin: self
+                .admins
+                .first()
+                .cloned()
+                .unwrap_or_else(|| DEFAULT_ADMIN.into()),
         })
     }
 }
@@ -470,7 +474,8 @@ impl Emulator {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_millis() as i64);
-        let event = crate::callbacks::Event::StateStateChange(callbacks::state_change(account, login, now));
+        let event =
+            crate::callbacks::Event::StateStateChange(callbacks::state_change(account, login, now));
         let _ = cb.send(&event, platform).await;
     }
 

@@ -2,7 +2,7 @@
 //! server and by every handler (below both, so neither imports the other).
 
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::EndpointError;
 
@@ -21,6 +21,8 @@ pub(crate) type Reply = Result<Value, Failure>;
 /// A failure answer.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
+    /// `ActionStatus` (default `FAIL`; batchsendmsg's partial failure is `SomeError`).
+    pub action: Option<&'static str>,
     /// `ErrorCode`; `None` for the seed's partial-failure shape (FAIL with a list).
     pub code: Option<i64>,
     pub info: String,
@@ -41,6 +43,7 @@ pub(crate) fn ok_empty() -> Reply {
 /// A failure with `code` and `info`.
 pub(crate) fn fail(code: i64, info: impl Into<String>) -> Reply {
     Err(Failure {
+        action: None,
         code: Some(code),
         info: info.into(),
         fields: None,
@@ -60,7 +63,7 @@ pub(crate) fn envelope(reply: &Reply) -> Value {
             Some(fields),
         ),
         Err(f) => {
-            let mut v = json!({"ActionStatus": "FAIL", "ErrorInfo": f.info});
+            let mut v = json!({"ActionStatus": f.action.unwrap_or("FAIL"), "ErrorInfo": f.info});
             if let (Some(code), Value::Object(m)) = (f.code, &mut v) {
                 m.insert("ErrorCode".into(), code.into());
             }

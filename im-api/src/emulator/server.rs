@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
-use hyper::header::{HeaderValue, CONTENT_LENGTH, CONTENT_TYPE, HOST};
+use hyper::header::{CONTENT_LENGTH, CONTENT_TYPE, HOST, HeaderValue};
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::Value;
@@ -19,10 +19,10 @@ use tokio::task::JoinSet;
 
 use super::callbacks::Before;
 use super::handlers::Ctx;
-use super::reply::{code_of, envelope, fail, Reply, NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
+use super::reply::{NOT_EMULATED_CODE, NOT_EMULATED_HEADER, Reply, code_of, envelope, fail};
 use super::shared::Shared;
 use super::{Fault, Route};
-use crate::usersig::{unix_now, SigError};
+use crate::usersig::{SigError, unix_now};
 use crate::{EndpointError as _, PublicError};
 
 fn public(code: PublicError) -> i64 {
@@ -68,7 +68,10 @@ impl Shared {
     /// Method, path, query and UserSig: everything checked before the body is read.
     fn verify_request(&self, post: bool, path: &str, query: &str) -> Result<Verified, Reply> {
         if !post {
-            return Err(fail(public(PublicError::HttpParseError), "only POST is supported"));
+            return Err(fail(
+                public(PublicError::HttpParseError),
+                "only POST is supported",
+            ));
         }
         let Some(route) = self.routes.get(path).copied() else {
             return Err(fail(
@@ -84,21 +87,36 @@ impl Shared {
             )
         };
         let Some(sdkappid) = q.get("sdkappid") else {
-            return Err(fail(public(PublicError::SdkAppIdMissing), "sdkappid is missing"));
+            return Err(fail(
+                public(PublicError::SdkAppIdMissing),
+                "sdkappid is missing",
+            ));
         };
         match sdkappid.parse::<u64>() {
             Ok(id) if id == self.sdkappid => {}
-            Ok(_) => return Err(fail(public(PublicError::SdkAppIdNotFound), "SDKAppID not found")),
+            Ok(_) => {
+                return Err(fail(
+                    public(PublicError::SdkAppIdNotFound),
+                    "SDKAppID not found",
+                ));
+            }
             Err(_) => return Err(bad_param("sdkappid")),
         }
         let identifier = match q.get("identifier").map(|s| decode(s)) {
             Some(id) if !id.is_empty() => id,
             _ => return Err(bad_param("identifier")),
         };
-        let Some(usersig) = q.get("usersig").map(|s| decode(s)).filter(|s| !s.is_empty()) else {
+        let Some(usersig) = q
+            .get("usersig")
+            .map(|s| decode(s))
+            .filter(|s| !s.is_empty())
+        else {
             return Err(bad_param("usersig"));
         };
-        if q.get("random").and_then(|r| r.parse::<u32>().ok()).is_none() {
+        if q.get("random")
+            .and_then(|r| r.parse::<u32>().ok())
+            .is_none()
+        {
             return Err(bad_param("random"));
         }
         if q.get("contenttype") != Some(&"json") {
@@ -110,15 +128,20 @@ impl Shared {
                 return Err(fail(
                     public(PublicError::UserSigVerificationFailed),
                     "usersig verification failed",
-                ))
+                ));
             }
             Err(SigError::SdkAppId { .. }) => {
                 return Err(fail(
                     public(PublicError::SdkAppIdMismatch),
                     "sdkappid differs from the usersig's",
-                ))
+                ));
             }
-            Err(_) => return Err(fail(public(PublicError::UserSigInvalid), "usersig is invalid")),
+            Err(_) => {
+                return Err(fail(
+                    public(PublicError::UserSigInvalid),
+                    "usersig is invalid",
+                ));
+            }
         };
         if info.identifier != identifier {
             return Err(fail(
@@ -150,8 +173,14 @@ impl Shared {
                 .copied()
                 .or(meta.per_second)
             {
-                if !self.state().within_rate(meta.path, per_second, Instant::now()) {
-                    return (fail(meta.rate_limit_code, format!("over {per_second} calls/s")), true);
+                if !self
+                    .state()
+                    .within_rate(meta.path, per_second, Instant::now())
+                {
+                    return (
+                        fail(meta.rate_limit_code, format!("over {per_second} calls/s")),
+                        true,
+                    );
                 }
             }
         }
@@ -225,8 +254,10 @@ fn json_reply(v: &Value, status: u16, emulated: bool) -> Response {
     r.headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     if !emulated {
-        r.headers_mut()
-            .insert(NOT_EMULATED_HEADER, HeaderValue::from_static("not-emulated"));
+        r.headers_mut().insert(
+            NOT_EMULATED_HEADER,
+            HeaderValue::from_static("not-emulated"),
+        );
     }
     r
 }
@@ -246,7 +277,10 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
     let query = req.uri().query().unwrap_or("").to_owned();
     let post = req.method() == hyper::Method::POST;
     if !loopback_host(req.headers().get(HOST)) {
-        let reply = fail(public(PublicError::HttpParseError), "the Host header must name a loopback address");
+        let reply = fail(
+            public(PublicError::HttpParseError),
+            "the Host header must name a loopback address",
+        );
         count(&shared, &path, &reply);
         return Ok(json_reply(&envelope(&reply), 403, true));
     }
@@ -266,7 +300,13 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
                 hyper::StatusCode::from_u16(*s).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
             return Ok(r);
         }
-        Some(Fault::Code(c)) => return Ok(json_reply(&envelope(&fail(*c, "fault injected")), 200, true)),
+        Some(Fault::Code(c)) => {
+            return Ok(json_reply(
+                &envelope(&fail(*c, "fault injected")),
+                200,
+                true,
+            ));
+        }
         Some(Fault::Delay(d)) => tokio::time::sleep(*d).await,
         _ => {}
     }
@@ -284,7 +324,10 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > max as u64) {
-        let reply = fail(public(PublicError::HttpParseError), format!("the body is over {max} bytes"));
+        let reply = fail(
+            public(PublicError::HttpParseError),
+            format!("the body is over {max} bytes"),
+        );
         count(&shared, &path, &reply);
         return Ok(json_reply(&envelope(&reply), 413, true));
     }
@@ -292,7 +335,10 @@ async fn handle(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<Re
     let body = match tokio::time::timeout(shared.limits.body_timeout, body.collect()).await {
         Ok(Ok(b)) => b.to_bytes(),
         Ok(Err(_)) => {
-            let reply = fail(public(PublicError::HttpParseError), format!("the body is over {max} bytes"));
+            let reply = fail(
+                public(PublicError::HttpParseError),
+                format!("the body is over {max} bytes"),
+            );
             count(&shared, &path, &reply);
             return Ok(json_reply(&envelope(&reply), 413, true));
         }

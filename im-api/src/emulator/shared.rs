@@ -103,6 +103,10 @@ impl Shared {
 
     /// How many UserSigs are cached (for tests of the bound).
     pub(crate) fn cached_sigs(&self) -> usize {
-        self.sigs.lock().unwrap_or_else(|p| p.into_inner()).map.len()
+        self.sigs
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map
+            .len()
     }
 }

@@ -10,7 +10,9 @@ use serde_json::Value;
 use super::handlers;
 use super::{Fault, FaultPlan, Stats};
 use crate::limiter::Gcra;
-use crate::types::{ApplyJoinOption, GroupMsgFlag, GroupRole, GroupType, InviteJoinOption, MsgElement};
+use crate::types::{
+    ApplyJoinOption, GroupMsgFlag, GroupRole, GroupType, InviteJoinOption, MsgElement,
+};
 
 /// One message as a recipient (or a group) got it.
 #[derive(Debug, Clone, PartialEq)]
@@ -273,9 +275,11 @@ impl State {
 
     /// Import an account (no-op when it exists).
     pub(crate) fn import(&mut self, id: &str, _now: i64) {
-        self.accounts.entry(id.to_owned()).or_insert_with(|| Account {
-            profile: BTreeMap::new(),
-        });
+        self.accounts
+            .entry(id.to_owned())
+            .or_insert_with(|| Account {
+                profile: BTreeMap::new(),
+            });
     }
 
     pub(crate) fn has_account(&self, id: &str) -> bool {
@@ -311,7 +315,11 @@ impl State {
     pub(crate) fn new_group_id(&mut self) -> String {
         loop {
             self.group_counter += 1;
-            let id = format!("@TGS#{}EMU{:X}", self.group_counter, self.group_counter * 7919);
+            let id = format!(
+                "@TGS#{}EMU{:X}",
+                self.group_counter,
+                self.group_counter * 7919
+            );
             if !self.groups.contains_key(&id) {
                 return id;
             }

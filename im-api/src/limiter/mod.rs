@@ -101,6 +101,7 @@ pub enum LimiterError {
     Unavailable {
         /// The store, without credentials (e.g. `redis://127.0.0.1:6379/`).
         store: String,
+        /// What went wrong.
         reason: String,
     },
     /// More items in one call than the quota lets through at once.
@@ -110,9 +111,13 @@ pub enum LimiterError {
     TooLarge {
         /// The counted request list, e.g. `To_Account`.
         field: &'static str,
+        /// Items in the call.
         items: u64,
+        /// The most the quota lets through at once.
         capacity: u64,
+        /// The quota's limit.
         limit: u64,
+        /// The quota's window in seconds.
         window_secs: u64,
     },
 }
@@ -134,9 +139,11 @@ pub enum Scope {
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[non_exhaustive]
 pub struct Budget {
+    /// Which limit it is.
     pub scope: Scope,
     /// At most this many units per `window`.
     pub limit: u64,
+    /// The window the limit counts over.
     pub window: Duration,
     /// The request list whose items are counted; `None`: calls are counted.
     pub counts: Option<&'static str>,

@@ -56,10 +56,16 @@ impl Gen<'_> {
             s.push_str(" Per-item failures are returned in the response, not as an error.");
         }
         if let Some(c) = &e.chunk {
-            s.push_str(&format!(" `{}` may be split across calls: `Client::send_chunked`.", c.field));
+            s.push_str(&format!(
+                " `{}` may be split across calls: `Client::send_chunked`.",
+                c.field
+            ));
         }
         if let Some(p) = &e.page {
-            s.push_str(&format!(" Paged: `Client::pages` yields every `{}`.", p.items));
+            s.push_str(&format!(
+                " Paged: `Client::pages` yields every `{}`.",
+                p.items
+            ));
         }
         if e.partial {
             s.push_str("\n\nThe spec entry is partial: Tencent publishes no full field table, so unmodelled fields pass through `extra`.");
@@ -68,10 +74,19 @@ impl Gen<'_> {
             .sources
             .iter()
             .filter(|u| u.starts_with("http"))
-            .map(|u| format!("[{}]({u})", u.trim_start_matches("https://").trim_start_matches("http://")))
+            .map(|u| {
+                format!(
+                    "[{}]({u})",
+                    u.trim_start_matches("https://")
+                        .trim_start_matches("http://")
+                )
+            })
             .collect();
         if !links.is_empty() {
-            s.push_str(&format!("\n\nTencent's documentation: {}.", links.join(", ")));
+            s.push_str(&format!(
+                "\n\nTencent's documentation: {}.",
+                links.join(", ")
+            ));
         }
         if self.internal {
             s.push_str("\n\n# Example\n\n");
@@ -85,7 +100,9 @@ impl Gen<'_> {
         let m = &e.rust;
         let args = self.ctor_args(&e.request, "Request", &format!("{m}::"), 0);
         let mut s = String::from("```no_run\n");
-        s.push_str("# async fn example(client: &im_api::Client) -> Result<(), im_api::AnyError> {\n");
+        s.push_str(
+            "# async fn example(client: &im_api::Client) -> Result<(), im_api::AnyError> {\n",
+        );
         s.push_str(&format!("use im_api::api::{m};\n\n"));
         s.push_str(&format!("let request = {m}::Request::new({args});\n"));
         s.push_str(&format!("let response = client.{m}(request).await?;\n"));
@@ -116,7 +133,10 @@ impl Gen<'_> {
         match ty {
             Ty::String => format!("{:?}", example_string(&f.wire)),
             Ty::Array(inner) => format!("[{}]", self.param_expr(f, inner, depth)),
-            Ty::Map(inner) => format!("[(String::from(\"key\"), {})]", self.owned_expr(f, inner, depth)),
+            Ty::Map(inner) => format!(
+                "[(String::from(\"key\"), {})]",
+                self.owned_expr(f, inner, depth)
+            ),
             other => self.owned_expr(f, other, depth),
         }
     }
@@ -125,9 +145,12 @@ impl Gen<'_> {
     fn owned_expr(&self, f: &Field, ty: &Ty, depth: usize) -> String {
         match ty {
             Ty::String => format!("{:?}.into()", example_string(&f.wire)),
-            Ty::U32 | Ty::U64 | Ty::I32 | Ty::I64 | Ty::I64OrString => {
-                f.limits.min.unwrap_or(1).max(f.limits.min.unwrap_or(i64::MIN)).to_string()
-            }
+            Ty::U32 | Ty::U64 | Ty::I32 | Ty::I64 | Ty::I64OrString => f
+                .limits
+                .min
+                .unwrap_or(1)
+                .max(f.limits.min.unwrap_or(i64::MIN))
+                .to_string(),
             Ty::F64 => "0.0".into(),
             Ty::Bool01 | Ty::Bool => "true".into(),
             Ty::Json => "Default::default()".into(),
@@ -152,7 +175,11 @@ impl Gen<'_> {
             Some(TypeDef::Union(u)) if depth < MAX_EXAMPLE_DEPTH => match u.variants.first() {
                 Some(v) => {
                     let f = Field::plain(&v.wire, v.ty.clone());
-                    format!("{path}::{}({})", v.name, self.owned_expr(&f, &v.ty, depth + 1))
+                    format!(
+                        "{path}::{}({})",
+                        v.name,
+                        self.owned_expr(&f, &v.ty, depth + 1)
+                    )
                 }
                 None => "todo!()".into(),
             },

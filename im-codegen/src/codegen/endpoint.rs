@@ -56,7 +56,7 @@ impl Gen<'_> {
         );
         let resp_rec = self.record(&resp, &format!("Response of `{}` (the envelope's `ActionStatus`, `ErrorCode` and `ErrorInfo` are checked by the client).", e.path()), &e.response, Directions { ser: false, de: true }, Shape { depth: 2, response: true, open: e.partial });
         let val = self.validate_impl(&req, &e.request, &e.conflicts);
-        let example = self.example_impl(&req, &e.request, 2, e.partial);
+        let example = self.example_impl(&req, &e.request, &e.conflicts, 2, e.partial);
         let partial = self.partial_failures_impl(e);
         let chunk = e.chunk.as_ref().map(|c| self.chunk_impl(e, c));
         let paged = e.page.as_ref().map(|p| self.paged_impl(e, p));
@@ -232,7 +232,10 @@ impl Gen<'_> {
                 #advance
             }
         });
-        let from_items = p.from_items.as_ref().map(|fi| self.from_items_step(e, p, fi));
+        let from_items = p
+            .from_items
+            .as_ref()
+            .map(|fi| self.from_items_step(e, p, fi));
         let d = doc_attrs(&format!("Pages end with the last page, an empty page, or a page that would repeat its request; items are `{}`.", p.items));
         quote! {
             #d

@@ -138,7 +138,13 @@ impl Gen<'_> {
         let krate = self.krate;
         let name = ident(&e.name);
         let extra = self.emulator_extra(e.directions);
-        let cfg = |main: bool| if main { quote!() } else { quote!(#[cfg(feature = "raw")]) };
+        let cfg = |main: bool| {
+            if main {
+                quote!()
+            } else {
+                quote!(#[cfg(feature = "raw")])
+            }
+        };
         let ser = (e.directions.ser || extra.ser).then(|| {
             let c = cfg(e.directions.ser);
             let body = if e.int {
@@ -186,27 +192,36 @@ impl Gen<'_> {
             quote!(#d #n(#t),)
         });
         // `From` only where the content type picks one variant.
-        let froms = u.variants.iter().filter(|v| {
-            matches!(v.ty, Ty::Named(_)) && u.variants.iter().filter(|o| o.ty == v.ty).count() == 1
-        }).map(|v| {
-            let n = ident(&v.name);
-            let t = self.ty(&v.ty, 1);
-            quote! {
-                impl ::core::convert::From<#t> for #name {
-                    fn from(value: #t) -> Self { Self::#n(value) }
+        let froms = u
+            .variants
+            .iter()
+            .filter(|v| {
+                matches!(v.ty, Ty::Named(_))
+                    && u.variants.iter().filter(|o| o.ty == v.ty).count() == 1
+            })
+            .map(|v| {
+                let n = ident(&v.name);
+                let t = self.ty(&v.ty, 1);
+                quote! {
+                    impl ::core::convert::From<#t> for #name {
+                        fn from(value: #t) -> Self { Self::#n(value) }
+                    }
                 }
-            }
-        });
+            });
         let tags = u.variants.iter().map(|v| {
             let n = ident(&v.name);
             let w = &v.wire;
             quote!(Self::#n(_) => #w,)
         });
         let serde = self.union_serde(u);
-        let val_arms = u.variants.iter().filter(|v| self.validates(&v.ty)).map(|v| {
-            let n = ident(&v.name);
-            quote!(Self::#n(c) => v.nested(#content, c),)
-        });
+        let val_arms = u
+            .variants
+            .iter()
+            .filter(|v| self.validates(&v.ty))
+            .map(|v| {
+                let n = ident(&v.name);
+                quote!(Self::#n(c) => v.nested(#content, c),)
+            });
         quote! {
             #doc
             #[derive(Debug, Clone, PartialEq)]
@@ -258,7 +273,13 @@ impl Gen<'_> {
         let name = ident(&u.name);
         let (tag, content) = (&u.tag, &u.content);
         let extra = self.emulator_extra(u.directions);
-        let cfg = |main: bool| if main { quote!() } else { quote!(#[cfg(feature = "raw")]) };
+        let cfg = |main: bool| {
+            if main {
+                quote!()
+            } else {
+                quote!(#[cfg(feature = "raw")])
+            }
+        };
         let ser = (u.directions.ser || extra.ser).then(|| {
             let c = cfg(u.directions.ser);
             let arms = u.variants.iter().map(|v| {

@@ -57,6 +57,7 @@ impl Gen<'_> {
         &self,
         name: &Ident,
         fields: &[Field],
+        rules: &[Conflict],
         depth: usize,
         open: bool,
     ) -> TokenStream {
@@ -67,11 +68,17 @@ impl Gen<'_> {
         let inits = fields.iter().map(|f| {
             let n = ident(&f.rust);
             let (_, optional) = self.storage(f, depth, false);
-            let needed = f.required && !f.fill_random;
+            // Required fields, and the first field of each "at least one of" rule.
+            let needed = (f.required && !f.fill_random)
+                || rules
+                    .iter()
+                    .any(|c| c.at_least_one && c.fields[0] == f.wire);
             let value = if needed {
                 self.example_expr(f, &f.ty, depth)
             } else if optional {
                 quote!(::core::option::Option::None)
+            } else if matches!(f.ty, Ty::Map(_)) {
+                quote!(::std::collections::BTreeMap::new())
             } else {
                 quote!(::std::vec::Vec::new())
             };

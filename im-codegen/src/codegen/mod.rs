@@ -17,8 +17,8 @@ mod endpoint;
 mod enums;
 mod errors;
 mod example;
-mod types;
 mod serde;
+mod types;
 mod validate;
 
 use proc_macro2::{Ident, Span, TokenStream};

@@ -35,7 +35,13 @@ impl Gen<'_> {
 
     /// `Serialize` and `Deserialize` for a record, in the directions it needs
     /// (the emulator's extra direction under im-api's `raw` feature).
-    pub(super) fn record_serde(&self, name: &Ident, fields: &[Field], d: Directions, shape: Shape) -> TokenStream {
+    pub(super) fn record_serde(
+        &self,
+        name: &Ident,
+        fields: &[Field],
+        d: Directions,
+        shape: Shape,
+    ) -> TokenStream {
         let extra = self.emulator_extra(d);
         let cfg = |main: bool| (!main).then(|| quote!(#[cfg(feature = "raw")]));
         let ser = (d.ser || extra.ser).then(|| {

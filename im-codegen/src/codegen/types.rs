@@ -273,11 +273,10 @@ impl Gen<'_> {
         );
         let val = self.validate_impl(&name, &s.fields, &[]);
         let example = if s.directions.ser {
-            self.example_impl(&name, &s.fields, 1, false)
+            self.example_impl(&name, &s.fields, &[], 1, false)
         } else {
             quote!()
         };
         quote!(#rec #val #example)
     }
-
 }

@@ -53,7 +53,12 @@ impl Gen<'_> {
                     Ty::Array(inner) => {
                         if l.non_empty || l.min_items.is_some() || l.max_items.is_some() {
                             let (ne, lo, hi) = (l.non_empty, opt(l.min_items), opt(l.max_items));
-                            body.push(quote!(v.items(#w, value.len(), #ne, #lo, #hi);));
+                            // An optional list that is empty is not sent: its minimum does not apply.
+                            body.push(if f.required {
+                                quote!(v.items(#w, value.len(), #ne, #lo, #hi);)
+                            } else {
+                                quote!(if !value.is_empty() { v.items(#w, value.len(), #ne, #lo, #hi); })
+                            });
                         }
                         if let Some(max) = l.item_max_bytes {
                             let max = proc_macro2::Literal::u64_unsuffixed(max);

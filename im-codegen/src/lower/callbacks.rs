@@ -27,7 +27,10 @@ impl Lowering<'_> {
         let scope = self.cx.scope(src, format!("callback `{command}`"));
         let before = self.cx.count();
         let Some((family, event)) = command.split_once('.') else {
-            scope.error(&c.command, "a command is `Family.Event`, e.g. `C2C.CallbackBeforeSendMsg`");
+            scope.error(
+                &c.command,
+                "a command is `Family.Event`, e.g. `C2C.CallbackBeforeSendMsg`",
+            );
             return;
         };
         if seen.insert(command.clone(), ()).is_some() {
@@ -35,17 +38,31 @@ impl Lowering<'_> {
         }
         let rust = match &c.name {
             Some(n) => n.get_ref().clone(),
-            None => names::snake_case(&format!("{family}_{}", event.trim_start_matches("Callback"))),
+            None => names::snake_case(&format!(
+                "{family}_{}",
+                event.trim_start_matches("Callback")
+            )),
         };
         if !names::is_snake(&rust) || names::is_keyword(&rust) {
-            let at = c.name.as_ref().map_or(c.command.span().start, |n| n.span().start);
-            scope.error_at(at, format!("callback name `{rust}` is not a usable snake_case identifier (set `name`)"));
+            let at = c
+                .name
+                .as_ref()
+                .map_or(c.command.span().start, |n| n.span().start);
+            scope.error_at(
+                at,
+                format!(
+                    "callback name `{rust}` is not a usable snake_case identifier (set `name`)"
+                ),
+            );
         }
         let kind = match c.kind.get_ref().as_str() {
             "before" => CallbackKind::Before,
             "after" => CallbackKind::After,
             other => {
-                scope.error(&c.kind, format!("unknown kind `{other}`: expected before or after"));
+                scope.error(
+                    &c.kind,
+                    format!("unknown kind `{other}`: expected before or after"),
+                );
                 CallbackKind::After
             }
         };
@@ -54,16 +71,35 @@ impl Lowering<'_> {
         }
         for q in c.query.iter().flatten() {
             if !OPTIONAL_QUERY.contains(&q.get_ref().as_str()) {
-                scope.error(q, format!("unknown query parameter `{}`: expected one of {}", q.get_ref(), OPTIONAL_QUERY.join(", ")));
+                scope.error(
+                    q,
+                    format!(
+                        "unknown query parameter `{}`: expected one of {}",
+                        q.get_ref(),
+                        OPTIONAL_QUERY.join(", ")
+                    ),
+                );
             }
         }
         let request = self.lower_fields(&scope, &c.request, known, false, false);
         let answer = self.lower_fields(&scope, &c.answer, known, false, false);
         let before_only = [
             ("answer", !c.answer.is_empty(), c.command.span().start),
-            ("reject", c.reject.is_some(), c.reject.as_ref().map_or(0, |r| r.span().start)),
-            ("drop", c.drop.is_some(), c.drop.as_ref().map_or(0, |r| r.span().start)),
-            ("timeout_default", c.timeout_default.is_some(), c.timeout_default.as_ref().map_or(0, |r| r.span().start)),
+            (
+                "reject",
+                c.reject.is_some(),
+                c.reject.as_ref().map_or(0, |r| r.span().start),
+            ),
+            (
+                "drop",
+                c.drop.is_some(),
+                c.drop.as_ref().map_or(0, |r| r.span().start),
+            ),
+            (
+                "timeout_default",
+                c.timeout_default.is_some(),
+                c.timeout_default.as_ref().map_or(0, |r| r.span().start),
+            ),
         ];
         if kind == CallbackKind::After {
             for (what, set, at) in before_only {
@@ -72,14 +108,22 @@ impl Lowering<'_> {
                 }
             }
         }
-        let proceeds_on_timeout = c.timeout_default.as_ref().and_then(|t| match t.get_ref().as_str() {
-            "proceed" => Some(true),
-            "refuse" => Some(false),
-            other => {
-                scope.error(t, format!("unknown `timeout_default` `{other}`: expected proceed or refuse"));
-                None
-            }
-        });
+        let proceeds_on_timeout =
+            c.timeout_default
+                .as_ref()
+                .and_then(|t| match t.get_ref().as_str() {
+                    "proceed" => Some(true),
+                    "refuse" => Some(false),
+                    other => {
+                        scope.error(
+                            t,
+                            format!(
+                                "unknown `timeout_default` `{other}`: expected proceed or refuse"
+                            ),
+                        );
+                        None
+                    }
+                });
         let custom_codes = c.custom_codes.as_ref().and_then(|r| {
             let (min, max) = (r.get_ref().min, r.get_ref().max);
             if min > max || min <= 0 {
@@ -100,7 +144,10 @@ impl Lowering<'_> {
             doc: doc_of(&c.doc),
             sources: c.sources.clone(),
             peer_sourced: c.peer_sourced,
-            query: c.query.as_ref().map(|q| q.iter().map(|q| q.get_ref().clone()).collect()),
+            query: c
+                .query
+                .as_ref()
+                .map(|q| q.iter().map(|q| q.get_ref().clone()).collect()),
             request,
             answer,
             reject: c.reject.as_ref().map(|r| Reject {

@@ -81,7 +81,14 @@ impl Lowering<'_> {
         });
         let page = e.page.as_ref().and_then(|p| {
             let page = lower_page(&scope, p.span().start, p.get_ref())?;
-            check::page(&scope, p.span().start, page, &request, &response, &self.spec)
+            check::page(
+                &scope,
+                p.span().start,
+                page,
+                &request,
+                &response,
+                &self.spec,
+            )
         });
         let chunk = e.chunk.as_ref().and_then(|c| {
             let chunk = lower_chunk(c.get_ref());

@@ -48,7 +48,13 @@ impl Lowering<'_> {
             Some(k) if k.get_ref() == "string" => false,
             Some(k) if k.get_ref() == "int" => true,
             Some(k) => {
-                scope.error(k, format!("unknown enum type `{}`: expected \"string\" or \"int\"", k.get_ref()));
+                scope.error(
+                    k,
+                    format!(
+                        "unknown enum type `{}`: expected \"string\" or \"int\"",
+                        k.get_ref()
+                    ),
+                );
                 false
             }
         };
@@ -178,11 +184,16 @@ fn enum_value(
         (RawWire::Str(s), false) => (s.clone(), None),
         (RawWire::Int(i), true) => (i.to_string(), Some(*i)),
         (RawWire::Int(i), false) => {
-            scope.field(&i.to_string()).error(&v.wire, "an integer value in a string enum (set `type = \"int\"` on the enum)");
+            scope.field(&i.to_string()).error(
+                &v.wire,
+                "an integer value in a string enum (set `type = \"int\"` on the enum)",
+            );
             return None;
         }
         (RawWire::Str(s), true) => {
-            scope.field(s).error(&v.wire, "a string value in an integer enum");
+            scope
+                .field(s)
+                .error(&v.wire, "a string value in an integer enum");
             return None;
         }
     };
@@ -207,7 +218,10 @@ fn enum_value(
             format!("variant name `{name}` is not a usable UpperCamelCase identifier (set `name`)"),
         );
     } else if !rust.insert(name.clone()) {
-        scope.error_at(at, format!("two values map to the variant `{name}` (set `name`)"));
+        scope.error_at(
+            at,
+            format!("two values map to the variant `{name}` (set `name`)"),
+        );
     } else {
         return Some(EnumValue {
             wire,

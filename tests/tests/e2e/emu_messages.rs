@@ -6,8 +6,8 @@
 use im_api::api::{
     admin_getroammsg, c2c_msg_read_receipt, clear_group_msg, create_group, create_topic,
     delete_group_msg_by_sender, get_group_msg_receipt, get_group_msg_receipt_detail,
-    get_key_values, group_get_key_values, group_msg_get_simple, group_msg_receipt,
-    group_msg_recall, group_set_key_values, import_group_msg, modify_group_msg, send_group_msg,
+    get_key_values, group_get_key_values, group_msg_get_simple, group_msg_recall,
+    group_msg_receipt, group_set_key_values, import_group_msg, modify_group_msg, send_group_msg,
     send_group_system_notification, sendmsg, set_key_values,
 };
 use im_api::emulator::Emulator;
@@ -39,7 +39,9 @@ async fn emulator() -> Emulator {
 
 async fn send(client: &Client, from: &str, text: &str) -> u64 {
     client
-        .send_group_msg(send_group_msg::Request::new(GROUP, [MsgElement::text(text)]).from_account(from))
+        .send_group_msg(
+            send_group_msg::Request::new(GROUP, [MsgElement::text(text)]).from_account(from),
+        )
         .await
         .unwrap()
         .msg_seq
@@ -60,7 +62,13 @@ fn item(key: &str, value: &str) -> MsgExtensionItem {
 /// Key, value and Seq of each pair.
 fn pairs(list: &[MsgExtension]) -> Vec<(String, String, u64)> {
     list.iter()
-        .map(|e| (e.key.clone(), e.value.clone().unwrap_or_default(), e.seq.unwrap_or_default()))
+        .map(|e| {
+            (
+                e.key.clone(),
+                e.value.clone().unwrap_or_default(),
+                e.seq.unwrap_or_default(),
+            )
+        })
         .collect()
 }
 
@@ -82,13 +90,20 @@ async fn system_notifications_reach_the_listed_members_and_the_history() {
         .send_group_system_notification(notify("to bob").to_members_account(["bob", "erin"]))
         .await
         .unwrap();
-    client.send_group_system_notification(notify("to all")).await.unwrap();
+    client
+        .send_group_system_notification(notify("to all"))
+        .await
+        .unwrap();
 
     let bob = emu.inbox("bob");
     assert_eq!(bob.len(), 2);
     assert_eq!(bob[0].msg_body, vec![MsgElement::custom("to bob")]);
     assert!(bob[0].endpoint.ends_with("send_group_system_notification"));
-    assert_eq!(emu.inbox("carol").len(), 1, "carol was not listed the first time");
+    assert_eq!(
+        emu.inbox("carol").len(),
+        1,
+        "carol was not listed the first time"
+    );
     assert!(emu.inbox("erin").is_empty(), "erin is not a member");
 
     let msgs = history(&client, group_msg_get_simple::Request::new(GROUP, 20)).await;
@@ -105,13 +120,18 @@ async fn system_notifications_reach_the_listed_members_and_the_history() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&send_group_system_notification::Error::GroupNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&send_group_system_notification::Error::GroupNotFound)
+    );
     let err = client
         .send_group_system_notification(
-            send_group_system_notification::Request::new(send_group_system_notification::Required {
-                group_id: "@TGS#AV".into(),
-                content: "x".into(),
-            })
+            send_group_system_notification::Request::new(
+                send_group_system_notification::Required {
+                    group_id: "@TGS#AV".into(),
+                    content: "x".into(),
+                },
+            )
             .to_members_account(["bob"]),
         )
         .await
@@ -143,11 +163,20 @@ async fn imports_are_ordered_with_a_result_per_message() {
         .await
         .unwrap();
     let bad = import_group_msg::Error::InvalidParameter.code();
-    let results: Vec<(Option<u64>, i64)> =
-        resp.import_msg_result.iter().map(|r| (r.msg_seq, r.result)).collect();
+    let results: Vec<(Option<u64>, i64)> = resp
+        .import_msg_result
+        .iter()
+        .map(|r| (r.msg_seq, r.result))
+        .collect();
     assert_eq!(
         results,
-        vec![(Some(1), 0), (None, bad), (None, bad), (None, bad), (Some(2), 0)]
+        vec![
+            (Some(1), 0),
+            (None, bad),
+            (None, bad),
+            (None, bad),
+            (Some(2), 0)
+        ]
     );
     assert!(resp.import_msg_result.iter().all(|r| r.msg_time.is_some()));
     assert!(emu.inbox("carol").is_empty(), "imports are not delivered");
@@ -157,7 +186,13 @@ async fn imports_are_ordered_with_a_result_per_message() {
         .iter()
         .map(|m| (m.msg_seq, m.from_account.clone(), m.msg_time_stamp))
         .collect();
-    assert_eq!(got, vec![(2, Some("bob".into()), Some(t)), (1, Some("alice".into()), Some(t))]);
+    assert_eq!(
+        got,
+        vec![
+            (2, Some("bob".into()), Some(t)),
+            (1, Some("alice".into()), Some(t))
+        ]
+    );
     assert_eq!(msgs[1].msg_body, vec![MsgElement::text("first")]);
 
     // A live send continues the sequence.
@@ -199,9 +234,19 @@ async fn delete_by_sender_modify_and_clear_change_what_history_reads() {
         .await
         .unwrap();
     let visible = history(&client, group_msg_get_simple::Request::new(GROUP, 20)).await;
-    assert_eq!(visible.iter().map(|m| m.msg_seq).collect::<Vec<_>>(), vec![b1]);
-    let all = history(&client, group_msg_get_simple::Request::new(GROUP, 20).with_recalled_msg(true)).await;
-    let flags: Vec<(u64, Option<PlaceMsgFlag>)> = all.iter().map(|m| (m.msg_seq, m.is_place_msg.clone())).collect();
+    assert_eq!(
+        visible.iter().map(|m| m.msg_seq).collect::<Vec<_>>(),
+        vec![b1]
+    );
+    let all = history(
+        &client,
+        group_msg_get_simple::Request::new(GROUP, 20).with_recalled_msg(true),
+    )
+    .await;
+    let flags: Vec<(u64, Option<PlaceMsgFlag>)> = all
+        .iter()
+        .map(|m| (m.msg_seq, m.is_place_msg.clone()))
+        .collect();
     assert_eq!(
         flags,
         vec![
@@ -246,7 +291,12 @@ async fn delete_by_sender_modify_and_clear_change_what_history_reads() {
         .clear_group_msg(clear_group_msg::Request::new(GROUP))
         .await
         .unwrap();
-    assert_eq!(history(&client, group_msg_get_simple::Request::new(GROUP, 20)).await.len(), 1);
+    assert_eq!(
+        history(&client, group_msg_get_simple::Request::new(GROUP, 20))
+            .await
+            .len(),
+        1
+    );
     let err = client
         .clear_group_msg(clear_group_msg::Request::new("@TGS#NONE"))
         .await
@@ -261,12 +311,19 @@ async fn delete_by_sender_modify_and_clear_change_what_history_reads() {
         ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&delete_group_msg_by_sender::Error::GroupNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&delete_group_msg_by_sender::Error::GroupNotFound)
+    );
     let err = client
         .group_msg_get_simple(group_msg_get_simple::Request::new("@TGS#AV", 20))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&group_msg_get_simple::Error::PermissionDenied), "AVChatRoom keeps no history");
+    assert_eq!(
+        err.kind(),
+        Some(&group_msg_get_simple::Error::PermissionDenied),
+        "AVChatRoom keeps no history"
+    );
 }
 
 #[tokio::test]
@@ -276,7 +333,7 @@ async fn topics_keep_their_own_messages() {
     client
         .create_group(
             create_group::Request::new(GroupType::Community, "Club")
-                .group_id("@TGS#CLUB")
+                .group_id("@TGS#_CLUB")
                 .owner_account("alice")
                 .support_topic(true)
                 .member_list([NewGroupMember::new("bob")]),
@@ -285,7 +342,7 @@ async fn topics_keep_their_own_messages() {
         .unwrap();
     let topic = client
         .create_topic(create_topic::Request::new(create_topic::Required {
-            group_id: "@TGS#CLUB".into(),
+            group_id: "@TGS#_CLUB".into(),
             topic_name: "news".into(),
         }))
         .await
@@ -294,43 +351,86 @@ async fn topics_keep_their_own_messages() {
 
     let in_topic = client
         .send_group_msg(
-            send_group_msg::Request::new("@TGS#CLUB", [MsgElement::text("in the topic")])
+            send_group_msg::Request::new("@TGS#_CLUB", [MsgElement::text("in the topic")])
                 .from_account("bob")
                 .topic_id(topic.clone()),
         )
         .await
         .unwrap();
     let in_group = client
-        .send_group_msg(send_group_msg::Request::new("@TGS#CLUB", [MsgElement::text("in the group")]).from_account("bob"))
+        .send_group_msg(
+            send_group_msg::Request::new("@TGS#_CLUB", [MsgElement::text("in the group")])
+                .from_account("bob"),
+        )
         .await
         .unwrap();
-    assert_eq!((in_topic.msg_seq, in_group.msg_seq), (1, 1), "each has its own sequence");
+    assert_eq!(
+        (in_topic.msg_seq, in_group.msg_seq),
+        (1, 1),
+        "each has its own sequence"
+    );
 
-    let topic_msgs = history(&client, group_msg_get_simple::Request::new("@TGS#CLUB", 20).topic_id(topic.clone())).await;
+    let topic_msgs = history(
+        &client,
+        group_msg_get_simple::Request::new("@TGS#_CLUB", 20).topic_id(topic.clone()),
+    )
+    .await;
     assert_eq!(topic_msgs.len(), 1);
-    assert_eq!(topic_msgs[0].msg_body, vec![MsgElement::text("in the topic")]);
-    let group_msgs = history(&client, group_msg_get_simple::Request::new("@TGS#CLUB", 20)).await;
+    assert_eq!(
+        topic_msgs[0].msg_body,
+        vec![MsgElement::text("in the topic")]
+    );
+    let group_msgs = history(
+        &client,
+        group_msg_get_simple::Request::new("@TGS#_CLUB", 20),
+    )
+    .await;
     assert_eq!(group_msgs.len(), 1);
-    assert_eq!(group_msgs[0].msg_body, vec![MsgElement::text("in the group")]);
+    assert_eq!(
+        group_msgs[0].msg_body,
+        vec![MsgElement::text("in the group")]
+    );
     let alice = emu.inbox("alice");
     assert_eq!(alice.len(), 2);
     assert_eq!(alice[0].group_id.as_deref(), Some(topic.as_str()));
 
     let recalled = client
-        .group_msg_recall(group_msg_recall::Request::new("@TGS#CLUB", [MsgSeqItem::new(1)]).topic_id(topic.clone()))
+        .group_msg_recall(
+            group_msg_recall::Request::new("@TGS#_CLUB", [MsgSeqItem::new(1)])
+                .topic_id(topic.clone()),
+        )
         .await
         .unwrap();
     assert_eq!(recalled.recall_ret_list[0].ret_code, 0);
-    assert!(history(&client, group_msg_get_simple::Request::new("@TGS#CLUB", 20).topic_id(topic)).await.is_empty());
-    assert_eq!(history(&client, group_msg_get_simple::Request::new("@TGS#CLUB", 20)).await.len(), 1, "the group's message stays");
+    assert!(history(
+        &client,
+        group_msg_get_simple::Request::new("@TGS#_CLUB", 20).topic_id(topic)
+    )
+    .await
+    .is_empty());
+    assert_eq!(
+        history(
+            &client,
+            group_msg_get_simple::Request::new("@TGS#_CLUB", 20)
+        )
+        .await
+        .len(),
+        1,
+        "the group's message stays"
+    );
 
     let err = client
         .send_group_msg(
-            send_group_msg::Request::new("@TGS#CLUB", [MsgElement::text("x")]).topic_id("@TGS#CLUB@TOPIC#_none"),
+            send_group_msg::Request::new("@TGS#_CLUB", [MsgElement::text("x")])
+                .topic_id("@TGS#CLUB@TOPIC#_none"),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&send_group_msg::Error::GroupNotFound), "no such topic");
+    assert_eq!(
+        err.kind(),
+        Some(&send_group_msg::Error::GroupNotFound),
+        "no such topic"
+    );
 }
 
 #[tokio::test]
@@ -349,11 +449,13 @@ async fn group_read_receipts_count_and_list_readers() {
     let plain = send(&client, "alice", "no receipts").await;
     for reader in ["bob", "carol"] {
         client
-            .group_msg_receipt(group_msg_receipt::Request::new(group_msg_receipt::Required {
-                group_id: GROUP.into(),
-                from_account: reader.into(),
-                msg_seq_list: vec![MsgSeqItem::new(asked), MsgSeqItem::new(plain)],
-            }))
+            .group_msg_receipt(group_msg_receipt::Request::new(
+                group_msg_receipt::Required {
+                    group_id: GROUP.into(),
+                    from_account: reader.into(),
+                    msg_seq_list: vec![MsgSeqItem::new(asked), MsgSeqItem::new(plain)],
+                },
+            ))
             .await
             .unwrap();
     }
@@ -361,14 +463,20 @@ async fn group_read_receipts_count_and_list_readers() {
     let counts = client
         .get_group_msg_receipt(get_group_msg_receipt::Request::new(
             GROUP,
-            [MsgSeqItem::new(asked), MsgSeqItem::new(plain), MsgSeqItem::new(999)],
+            [
+                MsgSeqItem::new(asked),
+                MsgSeqItem::new(plain),
+                MsgSeqItem::new(999),
+            ],
         ))
         .await
         .unwrap()
         .group_msg_receipt_list;
     let missing = get_group_msg_receipt::Error::ReadReceiptNotFound.code();
-    let got: Vec<(u64, Option<i64>, Option<u32>, Option<u32>)> =
-        counts.iter().map(|c| (c.msg_seq, c.code, c.read_num, c.unread_num)).collect();
+    let got: Vec<(u64, Option<i64>, Option<u32>, Option<u32>)> = counts
+        .iter()
+        .map(|c| (c.msg_seq, c.code, c.read_num, c.unread_num))
+        .collect();
     assert_eq!(
         got,
         vec![
@@ -384,12 +492,14 @@ async fn group_read_receipts_count_and_list_readers() {
     loop {
         let page = client
             .get_group_msg_receipt_detail(
-                get_group_msg_receipt_detail::Request::new(get_group_msg_receipt_detail::Required {
-                    group_id: GROUP.into(),
-                    filter: ReceiptMemberFilter::Read,
-                    cursor: cursor.clone(),
-                    count: 1,
-                })
+                get_group_msg_receipt_detail::Request::new(
+                    get_group_msg_receipt_detail::Required {
+                        group_id: GROUP.into(),
+                        filter: ReceiptMemberFilter::Read,
+                        cursor: cursor.clone(),
+                        count: 1,
+                    },
+                )
                 .msg_seq(asked),
             )
             .await
@@ -413,7 +523,11 @@ async fn group_read_receipts_count_and_list_readers() {
         )
         .await
         .unwrap();
-    let unread: Vec<String> = unread.unread_list.into_iter().map(|r| r.unread_account).collect();
+    let unread: Vec<String> = unread
+        .unread_list
+        .into_iter()
+        .map(|r| r.unread_account)
+        .collect();
     assert_eq!(unread, ["dave"]);
 
     let err = client
@@ -428,21 +542,36 @@ async fn group_read_receipts_count_and_list_readers() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&get_group_msg_receipt_detail::Error::ReadReceiptNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&get_group_msg_receipt_detail::Error::ReadReceiptNotFound)
+    );
     let err = client
-        .group_msg_receipt(group_msg_receipt::Request::new(group_msg_receipt::Required {
-            group_id: GROUP.into(),
-            from_account: "erin".into(),
-            msg_seq_list: vec![MsgSeqItem::new(asked)],
-        }))
+        .group_msg_receipt(group_msg_receipt::Request::new(
+            group_msg_receipt::Required {
+                group_id: GROUP.into(),
+                from_account: "erin".into(),
+                msg_seq_list: vec![MsgSeqItem::new(asked)],
+            },
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&group_msg_receipt::Error::PermissionDenied), "erin is not a member");
+    assert_eq!(
+        err.kind(),
+        Some(&group_msg_receipt::Error::PermissionDenied),
+        "erin is not a member"
+    );
     let err = client
-        .get_group_msg_receipt(get_group_msg_receipt::Request::new("@TGS#NONE", [MsgSeqItem::new(1)]))
+        .get_group_msg_receipt(get_group_msg_receipt::Request::new(
+            "@TGS#NONE",
+            [MsgSeqItem::new(1)],
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&get_group_msg_receipt::Error::GroupNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&get_group_msg_receipt::Error::GroupNotFound)
+    );
 }
 
 #[tokio::test]
@@ -471,7 +600,10 @@ async fn group_extensions_version_conflict_and_clear() {
     };
 
     let first = client
-        .group_set_key_values(set(MsgExtensionOperation::Set, vec![item("k1", "v1").seq(0), item("k2", "v2").seq(0)]))
+        .group_set_key_values(set(
+            MsgExtensionOperation::Set,
+            vec![item("k1", "v1").seq(0), item("k2", "v2").seq(0)],
+        ))
         .await
         .unwrap();
     assert!(first.extension_list.iter().all(|r| r.error_code == 0));
@@ -480,26 +612,54 @@ async fn group_extensions_version_conflict_and_clear() {
         .await
         .unwrap();
     let all = client.group_get_key_values(get(None)).await.unwrap();
-    assert_eq!(pairs(&all.extension_list), vec![text("k1", "v1", 1), text("k2", "v2", 1), text("k3", "v3", 2)]);
-    assert_eq!((all.latest_seq, all.clear_seq, all.complete_flag), (Some(2), Some(0), Some(true)));
+    assert_eq!(
+        pairs(&all.extension_list),
+        vec![
+            text("k1", "v1", 1),
+            text("k2", "v2", 1),
+            text("k3", "v3", 2)
+        ]
+    );
+    assert_eq!(
+        (all.latest_seq, all.clear_seq, all.complete_flag),
+        (Some(2), Some(0), Some(true))
+    );
     let later = client.group_get_key_values(get(Some(2))).await.unwrap();
     assert_eq!(pairs(&later.extension_list), vec![text("k3", "v3", 2)]);
 
     // A stale Seq fails alone and shows the stored version; the current one wins.
     let stale = client
-        .group_set_key_values(set(MsgExtensionOperation::Set, vec![item("k1", "new").seq(0), item("k2", "w2").seq(1)]))
+        .group_set_key_values(set(
+            MsgExtensionOperation::Set,
+            vec![item("k1", "new").seq(0), item("k2", "w2").seq(1)],
+        ))
         .await
         .unwrap();
     let conflict = group_set_key_values::Error::MsgExtensionSeqConflict.code();
     assert_eq!(stale.extension_list[0].error_code, conflict);
-    assert_eq!(pairs(&stale.extension_list[0].extension.iter().cloned().collect::<Vec<_>>()), vec![text("k1", "v1", 1)]);
+    assert_eq!(
+        pairs(
+            &stale.extension_list[0]
+                .extension
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>()
+        ),
+        vec![text("k1", "v1", 1)]
+    );
     assert_eq!(stale.extension_list[1].error_code, 0);
     client
-        .group_set_key_values(set(MsgExtensionOperation::Delete, vec![item("k3", "").seq(2)]))
+        .group_set_key_values(set(
+            MsgExtensionOperation::Delete,
+            vec![item("k3", "").seq(2)],
+        ))
         .await
         .unwrap();
     let current = client.group_get_key_values(get(None)).await.unwrap();
-    assert_eq!(pairs(&current.extension_list), vec![text("k1", "v1", 1), text("k2", "w2", 3)]);
+    assert_eq!(
+        pairs(&current.extension_list),
+        vec![text("k1", "v1", 1), text("k2", "w2", 3)]
+    );
     assert_eq!(current.latest_seq, Some(4));
 
     client
@@ -512,21 +672,31 @@ async fn group_extensions_version_conflict_and_clear() {
 
     let err = client
         .group_set_key_values(
-            group_set_key_values::Request::new(GROUP, plain, MsgExtensionOperation::Set).extension_list([item("k", "v")]),
+            group_set_key_values::Request::new(GROUP, plain, MsgExtensionOperation::Set)
+                .extension_list([item("k", "v")]),
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&group_set_key_values::Error::MsgExtensionNotSupported));
+    assert_eq!(
+        err.kind(),
+        Some(&group_set_key_values::Error::MsgExtensionNotSupported)
+    );
     let err = client
         .group_get_key_values(group_get_key_values::Request::new(GROUP, 999))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&group_get_key_values::Error::MsgExtensionMsgNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&group_get_key_values::Error::MsgExtensionMsgNotFound)
+    );
     let err = client
         .group_get_key_values(group_get_key_values::Request::new("@TGS#NONE", seq))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&group_get_key_values::Error::InvalidParameter));
+    assert_eq!(
+        err.kind(),
+        Some(&group_get_key_values::Error::InvalidParameter)
+    );
 }
 
 #[tokio::test]
@@ -534,11 +704,15 @@ async fn global_group_mute_refuses_group_sends() {
     let emu = emulator().await;
     let client = emu.client();
     client
-        .setnospeaking(im_api::api::setnospeaking::Request::new("bob").group_msg_nospeaking_time(600))
+        .setnospeaking(
+            im_api::api::setnospeaking::Request::new("bob").group_msg_nospeaking_time(600),
+        )
         .await
         .unwrap();
     let err = client
-        .send_group_msg(send_group_msg::Request::new(GROUP, [MsgElement::text("x")]).from_account("bob"))
+        .send_group_msg(
+            send_group_msg::Request::new(GROUP, [MsgElement::text("x")]).from_account("bob"),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), Some(&send_group_msg::Error::SenderMuted));
@@ -578,11 +752,13 @@ async fn c2c_read_receipts_and_extensions() {
         })
     };
     client
-        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(c2c_msg_read_receipt::Required {
-            operator_account: "bob".into(),
-            peer_account: "alice".into(),
-            c2c_msg_info: vec![receipt(&asked), receipt(&plain)],
-        }))
+        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(
+            c2c_msg_read_receipt::Required {
+                operator_account: "bob".into(),
+                peer_account: "alice".into(),
+                c2c_msg_info: vec![receipt(&asked), receipt(&plain)],
+            },
+        ))
         .await
         .unwrap();
     let roam = client
@@ -595,27 +771,43 @@ async fn c2c_read_receipts_and_extensions() {
         }))
         .await
         .unwrap();
-    let read: Vec<(String, Option<bool>)> = roam.msg_list.iter().map(|m| (m.msg_key.clone(), m.is_peer_read)).collect();
-    assert_eq!(read, vec![(asked.clone(), Some(true)), (plain.clone(), Some(false))], "only the message that asked for receipts");
+    let read: Vec<(String, Option<bool>)> = roam
+        .msg_list
+        .iter()
+        .map(|m| (m.msg_key.clone(), m.is_peer_read))
+        .collect();
+    assert_eq!(
+        read,
+        vec![(asked.clone(), Some(true)), (plain.clone(), Some(false))],
+        "only the message that asked for receipts"
+    );
 
     let err = client
-        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(c2c_msg_read_receipt::Required {
-            operator_account: "ghost".into(),
-            peer_account: "alice".into(),
-            c2c_msg_info: vec![receipt(&asked)],
-        }))
+        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(
+            c2c_msg_read_receipt::Required {
+                operator_account: "ghost".into(),
+                peer_account: "alice".into(),
+                c2c_msg_info: vec![receipt(&asked)],
+            },
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some(PublicError::AccountNotImported.code()));
     let err = client
-        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(c2c_msg_read_receipt::Required {
-            operator_account: "alice".into(),
-            peer_account: "bob".into(),
-            c2c_msg_info: vec![receipt(&asked)],
-        }))
+        .c2c_msg_read_receipt(c2c_msg_read_receipt::Request::new(
+            c2c_msg_read_receipt::Required {
+                operator_account: "alice".into(),
+                peer_account: "bob".into(),
+                c2c_msg_info: vec![receipt(&asked)],
+            },
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&c2c_msg_read_receipt::Error::InvalidRequestPacket), "the message goes the other way");
+    assert_eq!(
+        err.kind(),
+        Some(&c2c_msg_read_receipt::Error::InvalidRequestPacket),
+        "the message goes the other way"
+    );
 
     let set = |key: &str, items: Vec<MsgExtensionItem>| {
         set_key_values::Request::new(set_key_values::Required {
@@ -632,16 +824,37 @@ async fn c2c_read_receipts_and_extensions() {
             msg_key: key.into(),
         })
     };
-    client.set_key_values(set(&asked, vec![item("likes", "1").seq(0)])).await.unwrap();
-    let stale = client.set_key_values(set(&asked, vec![item("likes", "2").seq(0)])).await.unwrap();
-    assert_eq!(stale.extension_list[0].error_code, set_key_values::Error::MsgExtensionSeqConflict.code());
-    client.set_key_values(set(&asked, vec![item("likes", "2").seq(1)])).await.unwrap();
+    client
+        .set_key_values(set(&asked, vec![item("likes", "1").seq(0)]))
+        .await
+        .unwrap();
+    let stale = client
+        .set_key_values(set(&asked, vec![item("likes", "2").seq(0)]))
+        .await
+        .unwrap();
+    assert_eq!(
+        stale.extension_list[0].error_code,
+        set_key_values::Error::MsgExtensionSeqConflict.code()
+    );
+    client
+        .set_key_values(set(&asked, vec![item("likes", "2").seq(1)]))
+        .await
+        .unwrap();
     let got = client.get_key_values(get(&asked)).await.unwrap();
     assert_eq!(pairs(&got.extension_list), vec![text("likes", "2", 2)]);
     assert_eq!(got.complete_flag, Some(true));
 
-    let err = client.set_key_values(set(&plain, vec![item("likes", "1")])).await.unwrap_err();
-    assert_eq!(err.kind(), Some(&set_key_values::Error::MsgExtensionNotSupported));
+    let err = client
+        .set_key_values(set(&plain, vec![item("likes", "1")]))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        Some(&set_key_values::Error::MsgExtensionNotSupported)
+    );
     let err = client.get_key_values(get("1_2_3")).await.unwrap_err();
-    assert_eq!(err.kind(), Some(&get_key_values::Error::MsgExtensionMsgNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&get_key_values::Error::MsgExtensionMsgNotFound)
+    );
 }

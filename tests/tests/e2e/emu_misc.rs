@@ -5,11 +5,11 @@
 
 use im_api::api::{
     add_subscriber, create_official_account, create_robot, delete_robot, delete_subscriber,
-    destroy_official_account, follow_add, follow_check, follow_delete, follow_get,
-    follow_get_info, get_all_robots, get_official_account_info,
-    get_subscribed_official_account_list, get_subscriber_info, getnospeaking,
-    modify_official_account_base_info, modify_subscriber_info, official_account_msg_get_simple,
-    official_account_msg_recall, send_official_account_msg, sendmsg, setnospeaking,
+    destroy_official_account, follow_add, follow_check, follow_delete, follow_get, follow_get_info,
+    get_all_robots, get_official_account_info, get_subscribed_official_account_list,
+    get_subscriber_info, getnospeaking, modify_official_account_base_info, modify_subscriber_info,
+    official_account_msg_get_simple, official_account_msg_recall, send_official_account_msg,
+    sendmsg, setnospeaking,
 };
 use im_api::emulator::Emulator;
 use im_api::types::{
@@ -56,7 +56,12 @@ async fn follows_read_back_as_lists_relations_and_counts() {
     let added = client
         .follow_add(follow_add::Request::new(
             "alice",
-            [FollowItem::new("bob"), FollowItem::new("carol"), FollowItem::new("alice"), FollowItem::new("ghost")],
+            [
+                FollowItem::new("bob"),
+                FollowItem::new("carol"),
+                FollowItem::new("alice"),
+                FollowItem::new("ghost"),
+            ],
         ))
         .await
         .unwrap();
@@ -76,17 +81,35 @@ async fn follows_read_back_as_lists_relations_and_counts() {
         .await
         .unwrap();
 
-    assert_eq!(list(&client, "alice", FollowListType::Following).await, ["bob", "carol"]);
-    assert_eq!(list(&client, "alice", FollowListType::Followers).await, ["bob"]);
-    assert_eq!(list(&client, "alice", FollowListType::Mutual).await, ["bob"]);
-    assert_eq!(list(&client, "carol", FollowListType::Followers).await, ["alice"]);
+    assert_eq!(
+        list(&client, "alice", FollowListType::Following).await,
+        ["bob", "carol"]
+    );
+    assert_eq!(
+        list(&client, "alice", FollowListType::Followers).await,
+        ["bob"]
+    );
+    assert_eq!(
+        list(&client, "alice", FollowListType::Mutual).await,
+        ["bob"]
+    );
+    assert_eq!(
+        list(&client, "carol", FollowListType::Followers).await,
+        ["alice"]
+    );
 
     let checked = client
-        .follow_check(follow_check::Request::new("alice", ["bob", "carol", "dave", "ghost"]))
+        .follow_check(follow_check::Request::new(
+            "alice",
+            ["bob", "carol", "dave", "ghost"],
+        ))
         .await
         .unwrap();
-    let relations: Vec<(i64, Option<FollowRelation>)> =
-        checked.result_item.iter().map(|r| (r.result_code, r.follow_type.clone())).collect();
+    let relations: Vec<(i64, Option<FollowRelation>)> = checked
+        .result_item
+        .iter()
+        .map(|r| (r.result_code, r.follow_type.clone()))
+        .collect();
     assert_eq!(
         relations,
         vec![
@@ -98,15 +121,31 @@ async fn follows_read_back_as_lists_relations_and_counts() {
     );
 
     let counts = client
-        .follow_get_info(follow_get_info::Request::new("alice", ["alice", "bob", "dave"]))
+        .follow_get_info(follow_get_info::Request::new(
+            "alice",
+            ["alice", "bob", "dave"],
+        ))
         .await
         .unwrap();
     let got: Vec<(Option<u32>, Option<u32>, Option<u32>)> = counts
         .follow_info
         .iter()
-        .map(|c| (c.follower_count, c.following_count, c.mutual_following_count))
+        .map(|c| {
+            (
+                c.follower_count,
+                c.following_count,
+                c.mutual_following_count,
+            )
+        })
         .collect();
-    assert_eq!(got, vec![(Some(1), Some(2), Some(1)), (Some(1), Some(1), Some(1)), (Some(0), Some(0), Some(0))]);
+    assert_eq!(
+        got,
+        vec![
+            (Some(1), Some(2), Some(1)),
+            (Some(1), Some(1), Some(1)),
+            (Some(0), Some(0), Some(0))
+        ]
+    );
 
     let deleted = client
         .follow_delete(follow_delete::Request::new("alice", ["bob"]))
@@ -117,19 +156,33 @@ async fn follows_read_back_as_lists_relations_and_counts() {
         .follow_check(follow_check::Request::new("alice", ["bob"]))
         .await
         .unwrap();
-    assert_eq!(checked.result_item[0].follow_type, Some(FollowRelation::FollowedBy));
-    assert!(list(&client, "alice", FollowListType::Mutual).await.is_empty());
+    assert_eq!(
+        checked.result_item[0].follow_type,
+        Some(FollowRelation::FollowedBy)
+    );
+    assert!(list(&client, "alice", FollowListType::Mutual)
+        .await
+        .is_empty());
 
     let err = client
-        .follow_add(follow_add::Request::new("ghost", [FollowItem::new("alice")]))
+        .follow_add(follow_add::Request::new(
+            "ghost",
+            [FollowItem::new("alice")],
+        ))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&follow_add::Error::RelationAccountNotImported));
+    assert_eq!(
+        err.kind(),
+        Some(&follow_add::Error::RelationAccountNotImported)
+    );
     let err = client
         .follow_get(follow_get_req("ghost", FollowListType::Followers, 10))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&follow_get::Error::RelationAccountNotImported));
+    assert_eq!(
+        err.kind(),
+        Some(&follow_get::Error::RelationAccountNotImported)
+    );
 }
 
 #[tokio::test]
@@ -144,7 +197,10 @@ async fn follow_lists_page_to_the_end_with_profiles() {
     let client = emu.client();
     for fan in &fans {
         client
-            .follow_add(follow_add::Request::new(fan.clone(), [FollowItem::new("star")]))
+            .follow_add(follow_add::Request::new(
+                fan.clone(),
+                [FollowItem::new("star")],
+            ))
             .await
             .unwrap();
     }
@@ -163,7 +219,10 @@ async fn follow_lists_page_to_the_end_with_profiles() {
         .await
         .unwrap();
     client
-        .follow_add(follow_add::Request::new("star", [FollowItem::new("@RBT#bot")]))
+        .follow_add(follow_add::Request::new(
+            "star",
+            [FollowItem::new("@RBT#bot")],
+        ))
         .await
         .unwrap();
     let following = client
@@ -195,7 +254,10 @@ async fn global_mutes_read_back_and_lift() {
         .getnospeaking(getnospeaking::Request::new("alice"))
         .await
         .unwrap();
-    assert!((3590..=3600).contains(&got.c2c_msg_nospeaking_time), "{got:?}");
+    assert!(
+        (3590..=3600).contains(&got.c2c_msg_nospeaking_time),
+        "{got:?}"
+    );
     assert_eq!(got.group_msg_nospeaking_time, u32::MAX, "permanent");
 
     client
@@ -210,7 +272,10 @@ async fn global_mutes_read_back_and_lift() {
         .getnospeaking(getnospeaking::Request::new("alice"))
         .await
         .unwrap();
-    assert_eq!((got.c2c_msg_nospeaking_time, got.group_msg_nospeaking_time), (0, 0));
+    assert_eq!(
+        (got.c2c_msg_nospeaking_time, got.group_msg_nospeaking_time),
+        (0, 0)
+    );
 
     let err = client
         .setnospeaking(setnospeaking::Request::new("ghost").c2c_msg_nospeaking_time(60))
@@ -227,7 +292,8 @@ async fn global_mutes_read_back_and_lift() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Invalid(_)) || err.kind() == Some(&setnospeaking::Error::NoMuteDuration),
+        matches!(&err, Error::Invalid(_))
+            || err.kind() == Some(&setnospeaking::Error::NoMuteDuration),
         "a mute needs a duration: {err}"
     );
 }
@@ -237,37 +303,71 @@ async fn chatbots_are_created_listed_and_deleted() {
     let emu = emulator(&["alice"]).await;
     let client = emu.client();
     let create = |id: &str| create_robot::Request::new(id);
-    client.create_robot(create("@RBT#helper").nick("Helper")).await.unwrap();
+    client
+        .create_robot(create("@RBT#helper").nick("Helper"))
+        .await
+        .unwrap();
     client.create_robot(create("@RBT#helper")).await.unwrap();
-    let all = client.get_all_robots(get_all_robots::Request::new()).await.unwrap();
-    assert_eq!(all.robot_account, ["@RBT#helper"], "creating again makes no second chatbot");
+    let all = client
+        .get_all_robots(get_all_robots::Request::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        all.robot_account,
+        ["@RBT#helper"],
+        "creating again makes no second chatbot"
+    );
     assert!(emu.has_account("@RBT#helper"), "a chatbot is an account");
     client
-        .sendmsg(sendmsg::Request::new("@RBT#helper", [MsgElement::text("hi bot")]).from_account("alice"))
+        .sendmsg(
+            sendmsg::Request::new("@RBT#helper", [MsgElement::text("hi bot")])
+                .from_account("alice"),
+        )
         .await
         .unwrap();
     assert_eq!(emu.inbox("@RBT#helper").len(), 1);
 
     let err = client.create_robot(create("helper")).await.unwrap_err();
-    assert_eq!(err.kind(), Some(&create_robot::Error::InvalidParameter), "needs the @RBT# prefix");
+    assert_eq!(
+        err.kind(),
+        Some(&create_robot::Error::InvalidParameter),
+        "needs the @RBT# prefix"
+    );
     for i in 1..20 {
-        client.create_robot(create(&format!("@RBT#bot{i}"))).await.unwrap();
+        client
+            .create_robot(create(&format!("@RBT#bot{i}")))
+            .await
+            .unwrap();
     }
-    let err = client.create_robot(create("@RBT#one-too-many")).await.unwrap_err();
-    assert_eq!(err.kind(), Some(&create_robot::Error::InvalidRequest), "at most 20 chatbots");
+    let err = client
+        .create_robot(create("@RBT#one-too-many"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        Some(&create_robot::Error::InvalidRequest),
+        "at most 20 chatbots"
+    );
 
     client
         .delete_robot(delete_robot::Request::new("@RBT#helper"))
         .await
         .unwrap();
-    let all = client.get_all_robots(get_all_robots::Request::new()).await.unwrap();
+    let all = client
+        .get_all_robots(get_all_robots::Request::new())
+        .await
+        .unwrap();
     assert_eq!(all.robot_account.len(), 19);
     assert!(!all.robot_account.contains(&"@RBT#helper".to_owned()));
     let err = client
         .delete_robot(delete_robot::Request::new("@RBT#helper"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&delete_robot::Error::InvalidParameter), "no longer a chatbot");
+    assert_eq!(
+        err.kind(),
+        Some(&delete_robot::Error::InvalidParameter),
+        "no longer a chatbot"
+    );
 }
 
 #[tokio::test]
@@ -297,12 +397,18 @@ async fn official_accounts_live_and_reach_their_subscribers() {
         .create_official_account(create("Again").official_account_user_id("@TOA#_sport"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&create_official_account::Error::OfficialAccountIdTaken));
+    assert_eq!(
+        err.kind(),
+        Some(&create_official_account::Error::OfficialAccountIdTaken)
+    );
     let err = client
         .create_official_account(create("Bad").official_account_user_id("sport"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&create_official_account::Error::InvalidOfficialAccountId));
+    assert_eq!(
+        err.kind(),
+        Some(&create_official_account::Error::InvalidOfficialAccountId)
+    );
 
     // Profile: written, read back whole and filtered; unknown IDs fail alone.
     client
@@ -328,9 +434,11 @@ async fn official_accounts_live_and_reach_their_subscribers() {
     );
     let named = client
         .get_official_account_info(
-            get_official_account_info::Request::new([OfficialAccountIdItem::new(news.clone())]).response_filter(
-                OfficialAccountInfoFilter::new().official_account_base_info_filter([OfficialAccountInfoField::Name]),
-            ),
+            get_official_account_info::Request::new([OfficialAccountIdItem::new(news.clone())])
+                .response_filter(
+                    OfficialAccountInfoFilter::new()
+                        .official_account_base_info_filter([OfficialAccountInfoField::Name]),
+                ),
         )
         .await
         .unwrap()
@@ -342,19 +450,29 @@ async fn official_accounts_live_and_reach_their_subscribers() {
     let added = client
         .add_subscriber(add_subscriber::Request::new(
             news.clone(),
-            [SubscriberAccountItem::new("bob"), SubscriberAccountItem::new("carol"), SubscriberAccountItem::new("ghost")],
+            [
+                SubscriberAccountItem::new("bob"),
+                SubscriberAccountItem::new("carol"),
+                SubscriberAccountItem::new("ghost"),
+            ],
         ))
         .await
         .unwrap();
     let results: Vec<u32> = added.subscriber_list.iter().map(|r| r.result).collect();
     assert_eq!(results, vec![1, 1, 0]);
     let again = client
-        .add_subscriber(add_subscriber::Request::new(sport.clone(), [SubscriberAccountItem::new("bob")]))
+        .add_subscriber(add_subscriber::Request::new(
+            sport.clone(),
+            [SubscriberAccountItem::new("bob")],
+        ))
         .await
         .unwrap();
     assert_eq!(again.subscriber_list[0].result, 1);
     let again = client
-        .add_subscriber(add_subscriber::Request::new(news.clone(), [SubscriberAccountItem::new("bob")]))
+        .add_subscriber(add_subscriber::Request::new(
+            news.clone(),
+            [SubscriberAccountItem::new("bob")],
+        ))
         .await
         .unwrap();
     assert_eq!(again.subscriber_list[0].result, 2, "already a subscriber");
@@ -369,7 +487,10 @@ async fn official_accounts_live_and_reach_their_subscribers() {
         .all_items()
         .await
         .unwrap();
-    let names: Vec<&str> = subscribers.iter().map(|s| s.subscriber_account.as_str()).collect();
+    let names: Vec<&str> = subscribers
+        .iter()
+        .map(|s| s.subscriber_account.as_str())
+        .collect();
     assert_eq!(names, ["bob", "carol"]);
     client
         .modify_subscriber_info(
@@ -388,16 +509,36 @@ async fn official_accounts_live_and_reach_their_subscribers() {
         .unwrap();
     let subscribed: Vec<(Option<String>, Option<String>)> = mine
         .iter()
-        .map(|a| (a.official_account.clone(), a.self_info.as_ref().and_then(|s| s.custom_string.clone())))
+        .map(|a| {
+            (
+                a.official_account.clone(),
+                a.self_info.as_ref().and_then(|s| s.custom_string.clone()),
+            )
+        })
         .collect();
-    let mut want = vec![(Some(news.clone()), Some("vip".to_owned())), (Some(sport.clone()), Some(String::new()))];
+    let mut want = vec![
+        (Some(news.clone()), Some("vip".to_owned())),
+        (Some(sport.clone()), Some(String::new())),
+    ];
     want.sort();
     assert_eq!(subscribed, want);
 
     // Messages reach the subscribers; history newest first; recall.
-    let send = |text: &str| send_official_account_msg::Request::new(news.clone(), [MsgElement::text(text)]);
-    let first = client.send_official_account_msg(send("first")).await.unwrap().msg_key.unwrap();
-    let second = client.send_official_account_msg(send("second")).await.unwrap().msg_key.unwrap();
+    let send = |text: &str| {
+        send_official_account_msg::Request::new(news.clone(), [MsgElement::text(text)])
+    };
+    let first = client
+        .send_official_account_msg(send("first"))
+        .await
+        .unwrap()
+        .msg_key
+        .unwrap();
+    let second = client
+        .send_official_account_msg(send("second"))
+        .await
+        .unwrap()
+        .msg_key
+        .unwrap();
     for who in ["bob", "carol"] {
         let inbox = emu.inbox(who);
         assert_eq!(inbox.len(), 2, "{who}");
@@ -415,30 +556,56 @@ async fn official_accounts_live_and_reach_their_subscribers() {
     assert_eq!(keys, vec![Some(second.clone()), Some(first.clone())]);
 
     let recalled = client
-        .official_account_msg_recall(official_account_msg_recall::Request::new(news.clone(), [first.clone(), "9_1_9".to_owned()]))
+        .official_account_msg_recall(official_account_msg_recall::Request::new(
+            news.clone(),
+            [first.clone(), "9_1_9".to_owned()],
+        ))
         .await
         .unwrap();
-    let codes: Vec<i64> = recalled.recall_ret_list.iter().map(|r| r.ret_code).collect();
-    assert_eq!(codes, vec![0, official_account_msg_recall::Error::RecallMessageNotFound.code()]);
+    let codes: Vec<i64> = recalled
+        .recall_ret_list
+        .iter()
+        .map(|r| r.ret_code)
+        .collect();
+    assert_eq!(
+        codes,
+        vec![
+            0,
+            official_account_msg_recall::Error::RecallMessageNotFound.code()
+        ]
+    );
     let visible = client
-        .official_account_msg_get_simple(official_account_msg_get_simple::Request::new(news.clone()))
+        .official_account_msg_get_simple(official_account_msg_get_simple::Request::new(
+            news.clone(),
+        ))
         .await
         .unwrap();
     assert_eq!(visible.rsp_msg_list.len(), 1);
     let all = client
-        .official_account_msg_get_simple(official_account_msg_get_simple::Request::new(news.clone()).with_recalled_msg(true))
+        .official_account_msg_get_simple(
+            official_account_msg_get_simple::Request::new(news.clone()).with_recalled_msg(true),
+        )
         .await
         .unwrap();
-    assert_eq!(all.rsp_msg_list[1].is_place_msg, Some(PlaceMsgFlag::Recalled));
+    assert_eq!(
+        all.rsp_msg_list[1].is_place_msg,
+        Some(PlaceMsgFlag::Recalled)
+    );
 
     // Unsubscribed users get nothing more.
     let removed = client
-        .delete_subscriber(delete_subscriber::Request::new(news.clone(), ["carol", "dave"]))
+        .delete_subscriber(delete_subscriber::Request::new(
+            news.clone(),
+            ["carol", "dave"],
+        ))
         .await
         .unwrap();
     let results: Vec<u32> = removed.subscriber_list.iter().map(|r| r.result).collect();
     assert_eq!(results, vec![1, 2]);
-    client.send_official_account_msg(send("third")).await.unwrap();
+    client
+        .send_official_account_msg(send("third"))
+        .await
+        .unwrap();
     assert_eq!(emu.inbox("bob").len(), 3);
     assert_eq!(emu.inbox("carol").len(), 2);
 
@@ -451,15 +618,29 @@ async fn official_accounts_live_and_reach_their_subscribers() {
         .destroy_official_account(destroy_official_account::Request::new(news.clone()))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&destroy_official_account::Error::OfficialAccountNotFound));
-    let err = client.send_official_account_msg(send("late")).await.unwrap_err();
-    assert_eq!(err.kind(), Some(&send_official_account_msg::Error::GroupNotFound));
+    assert_eq!(
+        err.kind(),
+        Some(&destroy_official_account::Error::OfficialAccountNotFound)
+    );
     let err = client
-        .create_official_account(create_official_account::Request::new(create_official_account::Required {
-            owner_account: "ghost".into(),
-            name: "Nobody".into(),
-        }))
+        .send_official_account_msg(send("late"))
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&create_official_account::Error::OfficialAccountInvalidParameter));
+    assert_eq!(
+        err.kind(),
+        Some(&send_official_account_msg::Error::GroupNotFound)
+    );
+    let err = client
+        .create_official_account(create_official_account::Request::new(
+            create_official_account::Required {
+                owner_account: "ghost".into(),
+                name: "Nobody".into(),
+            },
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.kind(),
+        Some(&create_official_account::Error::OfficialAccountInvalidParameter)
+    );
 }

@@ -44,7 +44,11 @@ async fn public_group_lifecycle() {
         .unwrap();
     assert!(report.is_complete(), "{:?}", report.failed);
     assert_eq!(report.delivered, 1200);
-    let cap = add_group_member::META.field("MemberList").unwrap().max_items.unwrap() as usize;
+    let cap = add_group_member::META
+        .field("MemberList")
+        .unwrap()
+        .max_items
+        .unwrap() as usize;
     assert_eq!(report.requests, 1200_usize.div_ceil(cap));
     assert_eq!(emu.group_members(&gid).len(), 1201, "owner + 1,200");
     let info = client
@@ -55,7 +59,11 @@ async fn public_group_lifecycle() {
 
     // Mute one member: their sends are refused, others' go through.
     client
-        .forbid_send_msg(forbid_send_msg::Request::new(gid.clone(), ["user0007"], 3600))
+        .forbid_send_msg(forbid_send_msg::Request::new(
+            gid.clone(),
+            ["user0007"],
+            3600,
+        ))
         .await
         .unwrap();
     let err = client
@@ -65,7 +73,11 @@ async fn public_group_lifecycle() {
         )
         .await
         .unwrap_err();
-    assert_eq!(err.kind(), Some(&send_group_msg::Error::SenderMuted), "{err}");
+    assert_eq!(
+        err.kind(),
+        Some(&send_group_msg::Error::SenderMuted),
+        "{err}"
+    );
 
     // 45 messages from members.
     let mut seqs = Vec::new();
@@ -115,7 +127,10 @@ async fn public_group_lifecycle() {
         .await
         .unwrap();
     let err = client
-        .send_group_msg(send_group_msg::Request::new(gid.clone(), [MsgElement::text("x")]))
+        .send_group_msg(send_group_msg::Request::new(
+            gid.clone(),
+            [MsgElement::text("x")],
+        ))
         .await
         .unwrap_err();
     assert_eq!(err.kind(), Some(&send_group_msg::Error::GroupNotFound));

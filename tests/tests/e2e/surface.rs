@@ -84,8 +84,13 @@ async fn emulator() -> Emulator {
         .unwrap()
 }
 
+/// The emulator's honesty rule, over every endpoint: a request built from
+/// the spec is either emulated (a success whose body decodes into the typed
+/// `Response`, or a failure with a code the endpoint documents) or answered
+/// "not emulated" (`Error::NotEmulated`), exactly as `emulates` says; never
+/// a bare OK.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_endpoint_works_offline_with_a_body_from_the_spec() {
+async fn every_endpoint_is_emulated_or_says_it_is_not() {
     let emu = emulator().await;
     let client = emu
         .client_builder()
@@ -93,20 +98,56 @@ async fn every_endpoint_works_offline_with_a_body_from_the_spec() {
         .no_rate_limit()
         .build()
         .unwrap();
-    let ok_body = br#"{"ActionStatus":"OK","ErrorCode":0,"ErrorInfo":""}"#;
+    let (mut ok, mut failed, mut not_emulated) = (0, 0, 0);
     for route in ROUTES {
         let path = route.meta.service_command();
+        let emulated = im_api::emulator::emulates(&path);
         let body = serde_json::to_vec(&(route.example)()).unwrap();
-        let resp = client
-            .call_raw(&path, &body)
-            .await
-            .unwrap_or_else(|e| panic!("{path}: {e}\nbody: {}", String::from_utf8_lossy(&body)));
-        assert_eq!(resp["ErrorCode"], 0, "{path}");
-        (route.decodes)(&serde_json::to_vec(&resp).unwrap())
-            .unwrap_or_else(|e| panic!("{path}: success body does not decode: {e}"));
-        (route.decodes)(ok_body)
-            .unwrap_or_else(|e| panic!("{path}: a bare OK envelope does not decode: {e}"));
+        match client.call_raw(&path, &body).await {
+            Ok(resp) => {
+                assert!(
+                    emulated,
+                    "{path}: answered OK but is listed as not emulated"
+                );
+                (route.decodes)(&serde_json::to_vec(&resp).unwrap()).unwrap_or_else(|e| {
+                    panic!("{path}: success body does not decode: {e}\n{resp}")
+                });
+                ok += 1;
+            }
+            Err(RawError::Call(Error::NotEmulated(n))) => {
+                assert!(
+                    !emulated,
+                    "{path}: listed as emulated but answered not emulated"
+                );
+                assert_eq!(n.endpoint, path);
+                not_emulated += 1;
+            }
+            Err(RawError::Call(Error::Api(a))) => {
+                assert!(
+                    emulated,
+                    "{path}: a failure from an endpoint listed as not emulated"
+                );
+                let documented =
+                    route.meta.error_codes.contains(&a.code) || (60000..=79999).contains(&a.code);
+                assert!(
+                    documented,
+                    "{path}: answered {} ({}), which the endpoint does not document",
+                    a.code, a.info
+                );
+                failed += 1;
+            }
+            Err(e) => panic!("{path}: {e}\nbody: {}", String::from_utf8_lossy(&body)),
+        }
     }
+    println!("{ok} answered OK, {failed} documented failures, {not_emulated} not emulated");
+    assert_eq!(
+        not_emulated,
+        ROUTES.len() - im_api::emulator::emulated_endpoints().len()
+    );
+    assert!(
+        ok > 60,
+        "most endpoints succeed with the spec's example body: {ok}"
+    );
     let stats = emu.stats();
     for route in ROUTES {
         assert_eq!(
@@ -129,7 +170,8 @@ async fn every_endpoint_works_offline_with_a_body_from_the_spec() {
                 let expected = (route.classify)(code);
                 assert_eq!(a.kind, expected, "{path}");
                 assert_ne!(
-                    im_api::EndpointError::description(&a.kind), "an error code the spec does not list",
+                    im_api::EndpointError::description(&a.kind),
+                    "an error code the spec does not list",
                     "{path}: {code} is typed"
                 );
             }
@@ -212,14 +254,19 @@ fn the_coverage_table_is_current() {
             .ok()
             .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .map_or(0, |v| {
-                v["requests"].as_array().map_or(0, Vec::len) + v["responses"].as_array().map_or(0, Vec::len)
+                v["requests"].as_array().map_or(0, Vec::len)
+                    + v["responses"].as_array().map_or(0, Vec::len)
             });
         table.push_str(&format!(
             "| `{}`{alias} | {} | {} | {} | {} | {} | {} | {n} |\n",
             e.service_command(),
             yes(!e.partial),
             e.per_second.map_or("-".to_owned(), |r| format!("{r}/s")),
-            if quotas.is_empty() { "-".to_owned() } else { quotas.join(", ") },
+            if quotas.is_empty() {
+                "-".to_owned()
+            } else {
+                quotas.join(", ")
+            },
             e.paged_items.map_or("-".to_owned(), |i| format!("`{i}`")),
             e.chunk_field.map_or("-".to_owned(), |c| format!("`{c}`")),
             yes(emu),
@@ -262,18 +309,22 @@ mod generated_pagers {
         let first = friend_get::Request::new("alice", 0);
         let next = first
             .next_page(&resp(
-                json!({"UserDataItem": [{}], "CompleteFlag": 0, "NextStartIndex": 100}),
+                json!({"UserDataItem": [{"To_Account": "bob"}], "FriendNum": 1, "CompleteFlag": 0, "NextStartIndex": 100}),
             ))
             .unwrap();
         assert_eq!(next.start_index, 100);
         assert!(
-            next.next_page(&resp(json!({"CompleteFlag": 1, "NextStartIndex": 200})))
-                .is_none(),
+            next.next_page(&resp(
+                json!({"FriendNum": 1, "CompleteFlag": 1, "NextStartIndex": 200})
+            ))
+            .is_none(),
             "done flag"
         );
         assert!(
-            next.next_page(&resp(json!({"CompleteFlag": 0, "NextStartIndex": 100})))
-                .is_none(),
+            next.next_page(&resp(
+                json!({"FriendNum": 1, "CompleteFlag": 0, "NextStartIndex": 100})
+            ))
+            .is_none(),
             "no progress ends it"
         );
 
@@ -284,12 +335,14 @@ mod generated_pagers {
             min_time: 0,
             max_time: 2_000_000_000,
         });
-        let next = roam.next_page(&resp(json!({"Complete": 0, "LastMsgTime": 1_700_000_000, "LastMsgKey": "k1", "MsgList": []}))).unwrap();
+        let next = roam.next_page(&resp(json!({"Complete": 0, "MsgCnt": 0, "LastMsgTime": 1_700_000_000, "LastMsgKey": "k1", "MsgList": []}))).unwrap();
         assert_eq!(
             (next.max_time, next.last_msg_key.as_deref()),
             (1_700_000_000, Some("k1"))
         );
-        assert!(roam.next_page(&resp(json!({"Complete": 1}))).is_none());
+        assert!(roam
+            .next_page(&resp(json!({"Complete": 1, "MsgCnt": 0})))
+            .is_none());
 
         let sessions = get_list::Request::new(get_list::Required {
             from_account: "a".into(),
@@ -300,7 +353,7 @@ mod generated_pagers {
             assist_flags: 63,
         });
         let next = sessions
-            .next_page(&resp(json!({"CompleteFlag": 0, "TimeStamp": 9, "StartIndex": 1, "TopTimeStamp": 8, "TopStartIndex": 2})))
+            .next_page(&resp(json!({"SessionItem": [], "CompleteFlag": 0, "TimeStamp": 9, "StartIndex": 1, "TopTimeStamp": 8, "TopStartIndex": 2})))
             .unwrap();
         assert_eq!(
             (
@@ -317,11 +370,11 @@ mod generated_pagers {
     fn offsets_advance_by_the_items_received() {
         let first = get_group_member_info::Request::new("@TGS#1").limit(2);
         let next = first
-            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{}, {}]})))
+            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{"Member_Account": "a"}, {"Member_Account": "b"}]})))
             .unwrap();
         assert_eq!(next.offset, Some(2));
         let next = next
-            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{}, {}]})))
+            .next_page(&resp(json!({"MemberNum": 5, "MemberList": [{"Member_Account": "c"}, {"Member_Account": "d"}]})))
             .unwrap();
         assert_eq!(next.offset, Some(4));
         assert!(next

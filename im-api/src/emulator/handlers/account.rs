@@ -1,13 +1,13 @@
 //! Accounts: import (one and many), check, delete, kick, online status.
 
 use super::{Ctx, Table};
+use crate::EndpointError as _;
+use crate::PublicError;
 use crate::api::{
     account_check, account_delete, account_import, kick, multiaccount_import, query_online_status,
 };
-use crate::emulator::reply::{ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, ok, ok_empty};
 use crate::types::{AccountCheckResult, AccountError, OnlineStatus, OnlineStatusResult};
-use crate::PublicError;
-use crate::EndpointError as _;
 
 pub(super) fn register(t: &mut Table) {
     t.add(import);
@@ -20,7 +20,12 @@ pub(super) fn register(t: &mut Table) {
 
 fn import(cx: &mut Ctx<'_>, r: account_import::Request) -> Reply {
     cx.st.import(&r.user_id, cx.unix);
-    let profile = &mut cx.st.accounts.get_mut(&r.user_id).expect("just imported").profile;
+    let profile = &mut cx
+        .st
+        .accounts
+        .get_mut(&r.user_id)
+        .expect("just imported")
+        .profile;
     if let Some(nick) = r.nick {
         profile.insert("Tag_Profile_IM_Nick".into(), nick.into());
     }
@@ -36,7 +41,12 @@ fn import_many(cx: &mut Ctx<'_>, r: multiaccount_import::Request) -> Reply {
     }
     for a in r.account_list {
         cx.st.import(&a.user_id, cx.unix);
-        let profile = &mut cx.st.accounts.get_mut(&a.user_id).expect("just imported").profile;
+        let profile = &mut cx
+            .st
+            .accounts
+            .get_mut(&a.user_id)
+            .expect("just imported")
+            .profile;
         if let Some(nick) = a.nick {
             profile.insert("Tag_Profile_IM_Nick".into(), nick.into());
         }

@@ -10,13 +10,13 @@
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 
 use super::group_msg::GroupMsgState;
-use super::{key, to_json, Ctx, Table};
+use super::{Ctx, Table, key, to_json};
 use crate::api::{
     admin_getroammsg, admin_msgwithdraw, admin_set_msg_read, batchsendmsg, c2c_msg_read_receipt,
     delete_c2c_msg_ramble, get_c2c_unread_msg_num, get_key_values, importmsg, modify_c2c_msg,
     sendmsg, set_key_values,
 };
-use crate::emulator::reply::{fail, fail_with, ok, ok_empty, Failure, Reply};
+use crate::emulator::reply::{Failure, Reply, fail, fail_with, ok, ok_empty};
 use crate::emulator::state::Delivered;
 use crate::types::{
     AccountError, C2cHistoryMsg, C2cMsgFlagBits, C2cUnreadCount, MsgElement, MsgExtension,
@@ -82,7 +82,11 @@ impl C2cState {
     }
 
     /// Messages of `owner`'s side of the conversation with `peer`.
-    pub(crate) fn history<'a>(&'a self, owner: &'a str, peer: &'a str) -> impl Iterator<Item = &'a C2cMsg> + 'a {
+    pub(crate) fn history<'a>(
+        &'a self,
+        owner: &'a str,
+        peer: &'a str,
+    ) -> impl Iterator<Item = &'a C2cMsg> + 'a {
         self.msgs.iter().filter(move |m| {
             let mine = (m.from == owner && m.to == peer && !m.hidden_for_sender)
                 || (m.from == peer && m.to == owner);
@@ -99,7 +103,9 @@ impl C2cState {
             .unwrap_or(i64::MIN);
         self.msgs
             .iter()
-            .filter(|m| m.to == reader && m.from == peer && m.counts_unread && !m.recalled && m.time > since)
+            .filter(|m| {
+                m.to == reader && m.from == peer && m.counts_unread && !m.recalled && m.time > since
+            })
             .count() as u32
     }
 
@@ -210,15 +216,31 @@ fn remember(cx: &mut Ctx<'_>, dedup: u64, reply: &Reply) {
 
 fn send(cx: &mut Ctx<'_>, r: sendmsg::Request) -> Reply {
     let meta = &sendmsg::META;
-    let from = r.from_account.clone().unwrap_or_else(|| cx.caller.to_owned());
+    let from = r
+        .from_account
+        .clone()
+        .unwrap_or_else(|| cx.caller.to_owned());
     if r.from_account.is_some() && !cx.st.has_account(&from) {
-        return fail(field_code(meta, "From_Account"), format!("From_Account {from} is not imported"));
+        return fail(
+            field_code(meta, "From_Account"),
+            format!("From_Account {from} is not imported"),
+        );
     }
     if !cx.st.has_account(&r.to_account) {
-        return fail_with(sendmsg::Error::ToAccountNotRegistered, format!("To_Account {} is not imported", r.to_account));
+        return fail_with(
+            sendmsg::Error::ToAccountNotRegistered,
+            format!("To_Account {} is not imported", r.to_account),
+        );
     }
     let random = r.msg_random.unwrap_or_default();
-    let dedup = key((meta.path, &from, &r.to_account, r.msg_seq, random, body_text(&r.msg_body)));
+    let dedup = key((
+        meta.path,
+        &from,
+        &r.to_account,
+        r.msg_seq,
+        random,
+        body_text(&r.msg_body),
+    ));
     if let Some(answer) = repeat(cx, dedup) {
         return answer;
     }
@@ -228,7 +250,19 @@ fn send(cx: &mut Ctx<'_>, r: sendmsg::Request) -> Reply {
     let hidden = r.sync_other_machine == Some(SyncOtherMachine::NoSync);
     let stored = r.msg_life_time != Some(0);
     let msg_key = if stored {
-        let k = deliver(cx, meta, &from, &r.to_account, seq, random, time, &r.msg_body, r.cloud_custom_data.as_ref(), &r.send_msg_control, hidden);
+        let k = deliver(
+            cx,
+            meta,
+            &from,
+            &r.to_account,
+            seq,
+            random,
+            time,
+            &r.msg_body,
+            r.cloud_custom_data.as_ref(),
+            &r.send_msg_control,
+            hidden,
+        );
         let c2c = &mut cx.st.families.c2c;
         if let Some(i) = c2c.find(&k, Some(from.as_str()), &r.to_account) {
             let m = &mut c2c.msgs[i];
@@ -254,12 +288,25 @@ fn send(cx: &mut Ctx<'_>, r: sendmsg::Request) -> Reply {
 /// when no target exists the answer is FAIL 90012 with the list.
 fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
     let meta = &batchsendmsg::META;
-    let from = r.from_account.clone().unwrap_or_else(|| cx.caller.to_owned());
+    let from = r
+        .from_account
+        .clone()
+        .unwrap_or_else(|| cx.caller.to_owned());
     if r.from_account.is_some() && !cx.st.has_account(&from) {
-        return fail_with(batchsendmsg::Error::InvalidFromAccount, format!("From_Account {from} is not imported"));
+        return fail_with(
+            batchsendmsg::Error::InvalidFromAccount,
+            format!("From_Account {from} is not imported"),
+        );
     }
     let random = r.msg_random.unwrap_or_default();
-    let dedup = key((meta.path, &from, &r.to_account, r.msg_seq, random, body_text(&r.msg_body)));
+    let dedup = key((
+        meta.path,
+        &from,
+        &r.to_account,
+        r.msg_seq,
+        random,
+        body_text(&r.msg_body),
+    ));
     if let Some(answer) = repeat(cx, dedup) {
         return answer;
     }
@@ -270,7 +317,19 @@ fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
     let mut msg_key = None;
     for to in &r.to_account {
         if cx.st.has_account(to) {
-            let k = deliver(cx, meta, &from, to, seq, random, time, &r.msg_body, r.cloud_custom_data.as_ref(), &r.send_msg_control, false);
+            let k = deliver(
+                cx,
+                meta,
+                &from,
+                to,
+                seq,
+                random,
+                time,
+                &r.msg_body,
+                r.cloud_custom_data.as_ref(),
+                &r.send_msg_control,
+                false,
+            );
             if r.is_need_read_receipt == Some(true) {
                 let c2c = &mut cx.st.families.c2c;
                 if let Some(i) = c2c.find(&k, Some(from.as_str()), to) {
@@ -279,9 +338,10 @@ fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
             }
             msg_key.get_or_insert(k);
         } else {
+            // The current page's sample lists an unknown target with 70107.
             error_list.push(AccountError {
                 to_account: to.clone(),
-                error_code: batchsendmsg::Error::ToAccountNotRegistered.code(),
+                error_code: PublicError::AccountNotImported.code(),
                 error_info: None,
             });
         }
@@ -293,16 +353,20 @@ fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
         msg_time: Some(time),
         error_list,
     });
+    // The current page's shapes: every target unknown is FAIL 90012; some
+    // unknown is `SomeError` with ErrorCode 0 and the list (the seed's older
+    // shape, FAIL without a code, decodes the same way in the client).
     let reply = if all_failed {
         Err(Failure {
+            action: None,
             code: Some(batchsendmsg::Error::ToAccountNotRegistered.code()),
-            info: "no target account is imported".into(),
-            fields: Some(body),
+            info: "invalid To_Account".into(),
+            fields: None,
         })
     } else if failed {
-        // The seed's shape for a partial failure: FAIL, no ErrorCode, the list.
         Err(Failure {
-            code: None,
+            action: Some("SomeError"),
+            code: Some(0),
             info: String::new(),
             fields: Some(body),
         })
@@ -315,20 +379,42 @@ fn batch(cx: &mut Ctx<'_>, r: batchsendmsg::Request) -> Reply {
 
 fn import(cx: &mut Ctx<'_>, r: importmsg::Request) -> Reply {
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(importmsg::Error::InvalidFromAccount, format!("From_Account {} is not imported", r.from_account));
+        return fail_with(
+            importmsg::Error::InvalidFromAccount,
+            format!("From_Account {} is not imported", r.from_account),
+        );
     }
     if !cx.st.has_account(&r.to_account) {
-        return fail_with(importmsg::Error::ToAccountNotRegistered, format!("To_Account {} is not imported", r.to_account));
+        return fail_with(
+            importmsg::Error::ToAccountNotRegistered,
+            format!("To_Account {} is not imported", r.to_account),
+        );
     }
     let seq = u64::from(r.msg_seq.unwrap_or_default());
     let random = r.msg_random.unwrap_or_default();
     // The first import of (MsgSeq, MsgRandom, MsgTimeStamp) wins.
     let dup = cx.st.families.c2c.msgs.iter().any(|m| {
-        m.from == r.from_account && m.to == r.to_account && m.seq == seq && m.random == random && m.time == r.msg_time_stamp
+        m.from == r.from_account
+            && m.to == r.to_account
+            && m.seq == seq
+            && m.random == random
+            && m.time == r.msg_time_stamp
     });
     if !dup {
         let unread = r.sync_from_old_system != SyncFromOldSystem::from(2);
-        let k = deliver(cx, &importmsg::META, &r.from_account, &r.to_account, seq, random, r.msg_time_stamp, &r.msg_body, r.cloud_custom_data.as_ref(), &[], false);
+        let k = deliver(
+            cx,
+            &importmsg::META,
+            &r.from_account,
+            &r.to_account,
+            seq,
+            random,
+            r.msg_time_stamp,
+            &r.msg_body,
+            r.cloud_custom_data.as_ref(),
+            &[],
+            false,
+        );
         if !unread {
             if let Some(i) = cx.st.families.c2c.by_key.get(&k).copied() {
                 cx.st.families.c2c.msgs[i].counts_unread = false;
@@ -341,11 +427,17 @@ fn import(cx: &mut Ctx<'_>, r: importmsg::Request) -> Reply {
 fn withdraw(cx: &mut Ctx<'_>, r: admin_msgwithdraw::Request) -> Reply {
     let c2c = &mut cx.st.families.c2c;
     let Some(i) = c2c.find(&r.msg_key, Some(r.from_account.as_str()), &r.to_account) else {
-        return fail_with(admin_msgwithdraw::Error::RecallTargetNotFound, "no message with this MsgKey between these accounts");
+        return fail_with(
+            admin_msgwithdraw::Error::RecallTargetNotFound,
+            "no message with this MsgKey between these accounts",
+        );
     };
     let m = &mut c2c.msgs[i];
     if m.recalled {
-        return fail_with(admin_msgwithdraw::Error::MessageAlreadyRecalled, "already recalled");
+        return fail_with(
+            admin_msgwithdraw::Error::MessageAlreadyRecalled,
+            "already recalled",
+        );
     }
     m.recalled = true;
     ok_empty()
@@ -356,7 +448,10 @@ fn withdraw(cx: &mut Ctx<'_>, r: admin_msgwithdraw::Request) -> Reply {
 /// `LastMsgTime`/`LastMsgKey` (the oldest of this page).
 fn roam(cx: &mut Ctx<'_>, r: admin_getroammsg::Request) -> Reply {
     if !cx.st.has_account(&r.operator_account) {
-        return fail_with(admin_getroammsg::Error::InvalidFromAccount, "Operator_Account is not imported");
+        return fail_with(
+            admin_getroammsg::Error::InvalidFromAccount,
+            "Operator_Account is not imported",
+        );
     }
     let c2c = &cx.st.families.c2c;
     let mut msgs: Vec<&C2cMsg> = c2c
@@ -382,10 +477,18 @@ fn roam(cx: &mut Ctx<'_>, r: admin_getroammsg::Request) -> Reply {
             msg_seq: m.seq,
             msg_random: m.random,
             msg_time_stamp: m.time,
-            msg_flag_bits: Some(if m.recalled { C2cMsgFlagBits::Recalled } else { C2cMsgFlagBits::Normal }),
+            msg_flag_bits: Some(if m.recalled {
+                C2cMsgFlagBits::Recalled
+            } else {
+                C2cMsgFlagBits::Normal
+            }),
             is_peer_read: Some(m.peer_read),
             msg_key: m.key.clone(),
-            msg_body: if m.recalled { Vec::new() } else { m.body.clone() },
+            msg_body: if m.recalled {
+                Vec::new()
+            } else {
+                m.body.clone()
+            },
             cloud_custom_data: m.custom.clone(),
         })
         .collect();
@@ -400,7 +503,10 @@ fn roam(cx: &mut Ctx<'_>, r: admin_getroammsg::Request) -> Reply {
 
 fn set_read(cx: &mut Ctx<'_>, r: admin_set_msg_read::Request) -> Reply {
     if !cx.st.has_account(&r.report_account) {
-        return fail_with(admin_set_msg_read::Error::InvalidFromAccount, "Report_Account is not imported");
+        return fail_with(
+            admin_set_msg_read::Error::InvalidFromAccount,
+            "Report_Account is not imported",
+        );
     }
     let until = r
         .msg_read_time
@@ -417,11 +523,19 @@ fn set_read(cx: &mut Ctx<'_>, r: admin_set_msg_read::Request) -> Reply {
 
 fn unread(cx: &mut Ctx<'_>, r: get_c2c_unread_msg_num::Request) -> Reply {
     if !cx.st.has_account(&r.to_account) {
-        return fail_with(get_c2c_unread_msg_num::Error::InvalidToAccount, "To_Account is not imported");
+        return fail_with(
+            get_c2c_unread_msg_num::Error::InvalidToAccount,
+            "To_Account is not imported",
+        );
     }
     let c2c = &cx.st.families.c2c;
     if r.peer_account.is_empty() {
-        let peers: HashSet<&String> = c2c.msgs.iter().filter(|m| m.to == r.to_account).map(|m| &m.from).collect();
+        let peers: HashSet<&String> = c2c
+            .msgs
+            .iter()
+            .filter(|m| m.to == r.to_account)
+            .map(|m| &m.from)
+            .collect();
         let total = peers.iter().map(|p| c2c.unread(&r.to_account, p)).sum();
         return ok(&get_c2c_unread_msg_num::Response {
             all_c2c_unread_msg_num: Some(total),
@@ -455,7 +569,10 @@ fn unread(cx: &mut Ctx<'_>, r: get_c2c_unread_msg_num::Request) -> Reply {
 fn modify(cx: &mut Ctx<'_>, r: modify_c2c_msg::Request) -> Reply {
     let c2c = &mut cx.st.families.c2c;
     let Some(i) = c2c.find(&r.msg_key, Some(r.from_account.as_str()), &r.to_account) else {
-        return fail(modify_c2c_msg::META.invalid_code, "no message with this MsgKey between these accounts");
+        return fail(
+            modify_c2c_msg::META.invalid_code,
+            "no message with this MsgKey between these accounts",
+        );
     };
     let m = &mut c2c.msgs[i];
     if !r.msg_body.is_empty() {
@@ -487,7 +604,10 @@ fn delete_ramble(cx: &mut Ctx<'_>, r: delete_c2c_msg_ramble::Request) -> Reply {
 fn read_receipt(cx: &mut Ctx<'_>, r: c2c_msg_read_receipt::Request) -> Reply {
     for who in [&r.operator_account, &r.peer_account] {
         if !cx.st.has_account(who) {
-            return fail(PublicError::AccountNotImported.code(), format!("{who} is not imported"));
+            return fail(
+                PublicError::AccountNotImported.code(),
+                format!("{who} is not imported"),
+            );
         }
     }
     let wrong_direction = r
@@ -502,7 +622,11 @@ fn read_receipt(cx: &mut Ctx<'_>, r: c2c_msg_read_receipt::Request) -> Reply {
     }
     let c2c = &mut cx.st.families.c2c;
     for item in &r.c2c_msg_info {
-        if let Some(i) = c2c.find(&item.msg_key, Some(item.from_account.as_str()), &item.to_account) {
+        if let Some(i) = c2c.find(
+            &item.msg_key,
+            Some(item.from_account.as_str()),
+            &item.to_account,
+        ) {
             let m = &mut c2c.msgs[i];
             if m.need_receipt {
                 m.peer_read = true;
@@ -517,7 +641,10 @@ fn read_receipt(cx: &mut Ctx<'_>, r: c2c_msg_read_receipt::Request) -> Reply {
 fn ext_get(cx: &mut Ctx<'_>, r: get_key_values::Request) -> Reply {
     let c2c = &cx.st.families.c2c;
     let Some(i) = c2c.find(&r.msg_key, r.from_account.as_deref(), &r.to_account) else {
-        return fail_with(get_key_values::Error::MsgExtensionMsgNotFound, "no message with this MsgKey");
+        return fail_with(
+            get_key_values::Error::MsgExtensionMsgNotFound,
+            "no message with this MsgKey",
+        );
     };
     let page = c2c.msgs[i]
         .extensions
@@ -540,7 +667,10 @@ fn ext_set(cx: &mut Ctx<'_>, r: set_key_values::Request) -> Reply {
         return fail_with(E::MsgExtensionMsgNotFound, "no message with this MsgKey");
     };
     let Some(ext) = c2c.msgs[i].extensions.as_mut() else {
-        return fail_with(E::MsgExtensionNotSupported, "the message was not sent with SupportMessageExtension");
+        return fail_with(
+            E::MsgExtensionNotSupported,
+            "the message was not sent with SupportMessageExtension",
+        );
     };
     let codes = ExtCodes {
         conflict: E::MsgExtensionSeqConflict.code(),
@@ -549,7 +679,10 @@ fn ext_set(cx: &mut Ctx<'_>, r: set_key_values::Request) -> Reply {
     match ext.apply(&r.operate_type, &r.extension_list, unix, &codes) {
         Ok(extension_list) => ok(&set_key_values::Response { extension_list }),
         Err(ExtRefusal::Invalid(why)) => fail_with(E::InvalidParameter, why),
-        Err(ExtRefusal::TooFrequent) => fail_with(E::MsgExtensionFrequencyLimit, "over 200 changes per minute on this message"),
+        Err(ExtRefusal::TooFrequent) => fail_with(
+            E::MsgExtensionFrequencyLimit,
+            "over 200 changes per minute on this message",
+        ),
     }
 }
 
@@ -625,13 +758,21 @@ impl Extensions {
             Vec::new()
         } else if set || *op == MsgExtensionOperation::Delete {
             if items.is_empty() {
-                return Err(ExtRefusal::Invalid("ExtensionList is required to set or delete pairs"));
+                return Err(ExtRefusal::Invalid(
+                    "ExtensionList is required to set or delete pairs",
+                ));
             }
-            items.iter().map(|it| self.write(it, version, set, codes)).collect()
+            items
+                .iter()
+                .map(|it| self.write(it, version, set, codes))
+                .collect()
         } else {
-            return Err(ExtRefusal::Invalid("OperateType must be 1 (set), 2 (delete) or 3 (clear)"));
+            return Err(ExtRefusal::Invalid(
+                "OperateType must be 1 (set), 2 (delete) or 3 (clear)",
+            ));
         };
-        let changed = *op == MsgExtensionOperation::Clear || results.iter().any(|r| r.error_code == 0);
+        let changed =
+            *op == MsgExtensionOperation::Clear || results.iter().any(|r| r.error_code == 0);
         if changed {
             self.latest = version;
             self.recent.push_back(unix);
@@ -643,7 +784,13 @@ impl Extensions {
     /// pair's current one (0 for a new key), else the pair fails with the
     /// conflict code and the stored version; without a `Seq` the write is
     /// unconditional, like the App admin's.
-    fn write(&mut self, it: &MsgExtensionItem, version: u64, set: bool, codes: &ExtCodes) -> MsgExtensionSetResult {
+    fn write(
+        &mut self,
+        it: &MsgExtensionItem,
+        version: u64,
+        set: bool,
+        codes: &ExtCodes,
+    ) -> MsgExtensionSetResult {
         let stored = self.pairs.get(&it.key).cloned();
         let current = stored.as_ref().map_or(0, |(_, s)| *s);
         let pair = |value: Option<String>, seq: u64| {
@@ -672,7 +819,8 @@ impl Extensions {
                 extension: None,
             };
         }
-        self.pairs.insert(it.key.clone(), (it.value.clone(), version));
+        self.pairs
+            .insert(it.key.clone(), (it.value.clone(), version));
         MsgExtensionSetResult {
             error_code: 0,
             extension: pair(Some(it.value.clone()), version),
@@ -693,7 +841,10 @@ impl Extensions {
         let total = all.len();
         if total > EXT_PAGE {
             let cut = all[EXT_PAGE].0;
-            let mut end = all[..EXT_PAGE].iter().rposition(|p| p.0 != cut).map_or(0, |i| i + 1);
+            let mut end = all[..EXT_PAGE]
+                .iter()
+                .rposition(|p| p.0 != cut)
+                .map_or(0, |i| i + 1);
             if end == 0 {
                 end = all.iter().take_while(|p| p.0 == cut).count();
             }

@@ -7,11 +7,12 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::{Ctx, Table};
+use crate::EndpointError as _;
 use crate::api::{
     create_contact_group, del_contact_group, delete, get_contact_group, get_list, mark_contact,
     search_contact_group, set_unread_msg_num, update_contact_group,
 };
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::Group;
 use crate::types::{
     ContactGroup, ContactGroupCreateResult, ContactGroupUpdate, ContactGroupUpdateResult,
@@ -19,7 +20,6 @@ use crate::types::{
     ContactOptType, ContactResult, ContactUpdateResult, ContactUpdateType, ConversationType,
     GroupType, MarkOptType, SessionItem,
 };
-use crate::EndpointError as _;
 
 /// Conversations per get_list page (the pages give no size; chosen).
 const LIST_PAGE: usize = 100;

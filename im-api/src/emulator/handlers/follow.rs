@@ -4,14 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 
 use super::{Ctx, Table};
+use crate::EndpointError as _;
 use crate::api::{follow_add, follow_check, follow_delete, follow_get, follow_get_info};
-use crate::emulator::reply::{fail_with, ok, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok};
 use crate::emulator::state::State;
 use crate::types::{
     FollowCheckResult, FollowCount, FollowListItem, FollowListType, FollowRelation, ProfileItem,
     SnsResultItem,
 };
-use crate::EndpointError as _;
 
 /// Users one user may follow (32100 beyond).
 const MAX_FOLLOWING: usize = 5000;
@@ -90,9 +90,16 @@ fn result(to: &str, code: i64) -> SnsResultItem {
 fn add(cx: &mut Ctx<'_>, r: follow_add::Request) -> Reply {
     type E = follow_add::Error;
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(E::RelationAccountNotImported, "From_Account is not imported");
+        return fail_with(
+            E::RelationAccountNotImported,
+            "From_Account is not imported",
+        );
     }
-    let known: Vec<bool> = r.follow_item.iter().map(|i| cx.st.has_account(&i.to_account)).collect();
+    let known: Vec<bool> = r
+        .follow_item
+        .iter()
+        .map(|i| cx.st.has_account(&i.to_account))
+        .collect();
     let unix = cx.unix;
     let state = &mut cx.st.families.follow;
     let mut result_item = Vec::new();
@@ -108,8 +115,16 @@ fn add(cx: &mut Ctx<'_>, r: follow_add::Request) -> Reply {
         } else if count >= MAX_FOLLOWING {
             E::FollowingLimit.code()
         } else {
-            state.following.entry(r.from_account.clone()).or_default().insert(to.clone(), unix);
-            state.followers.entry(to.clone()).or_default().insert(r.from_account.clone(), unix);
+            state
+                .following
+                .entry(r.from_account.clone())
+                .or_default()
+                .insert(to.clone(), unix);
+            state
+                .followers
+                .entry(to.clone())
+                .or_default()
+                .insert(r.from_account.clone(), unix);
             0
         };
         result_item.push(result(to, code));
@@ -121,7 +136,10 @@ fn add(cx: &mut Ctx<'_>, r: follow_add::Request) -> Reply {
 fn delete(cx: &mut Ctx<'_>, r: follow_delete::Request) -> Reply {
     type E = follow_delete::Error;
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(E::RelationAccountNotImported, "From_Account is not imported");
+        return fail_with(
+            E::RelationAccountNotImported,
+            "From_Account is not imported",
+        );
     }
     let known: Vec<bool> = r.to_account.iter().map(|a| cx.st.has_account(a)).collect();
     let state = &mut cx.st.families.follow;
@@ -163,16 +181,34 @@ fn profile(st: &State, account: &str) -> Vec<ProfileItem> {
 fn get(cx: &mut Ctx<'_>, r: follow_get::Request) -> Reply {
     type E = follow_get::Error;
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(E::RelationAccountNotImported, "From_Account is not imported");
+        return fail_with(
+            E::RelationAccountNotImported,
+            "From_Account is not imported",
+        );
     }
-    let known = [FollowListType::Followers, FollowListType::Following, FollowListType::Mutual];
+    let known = [
+        FollowListType::Followers,
+        FollowListType::Following,
+        FollowListType::Mutual,
+    ];
     if !known.contains(&r.follow_type) {
         return fail_with(E::RelationInvalidParameter, "FollowType must be 1, 2 or 3");
     }
-    let Ok(start) = (if r.start_cursor.is_empty() { Ok(0) } else { r.start_cursor.parse::<usize>() }) else {
-        return fail_with(E::RelationInvalidParameter, "StartCursor is not one this server gave");
+    let Ok(start) = (if r.start_cursor.is_empty() {
+        Ok(0)
+    } else {
+        r.start_cursor.parse::<usize>()
+    }) else {
+        return fail_with(
+            E::RelationInvalidParameter,
+            "StartCursor is not one this server gave",
+        );
     };
-    let want = (if r.want_num == 0 { DEFAULT_WANT } else { r.want_num }) as usize;
+    let want = (if r.want_num == 0 {
+        DEFAULT_WANT
+    } else {
+        r.want_num
+    }) as usize;
     let st: &State = cx.st;
     let entries = st.families.follow.list(&r.from_account, &r.follow_type);
     let follow_item: Vec<FollowListItem> = entries
@@ -187,7 +223,11 @@ fn get(cx: &mut Ctx<'_>, r: follow_get::Request) -> Reply {
         })
         .collect();
     let next = start + follow_item.len();
-    let next_cursor = if next >= entries.len() { String::new() } else { next.to_string() };
+    let next_cursor = if next >= entries.len() {
+        String::new()
+    } else {
+        next.to_string()
+    };
     ok(&follow_get::Response {
         follow_item,
         next_cursor: Some(next_cursor),
@@ -197,7 +237,10 @@ fn get(cx: &mut Ctx<'_>, r: follow_get::Request) -> Reply {
 fn check(cx: &mut Ctx<'_>, r: follow_check::Request) -> Reply {
     type E = follow_check::Error;
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(E::RelationAccountNotImported, "From_Account is not imported");
+        return fail_with(
+            E::RelationAccountNotImported,
+            "From_Account is not imported",
+        );
     }
     let state = &cx.st.families.follow;
     let result_item = r
@@ -207,7 +250,11 @@ fn check(cx: &mut Ctx<'_>, r: follow_check::Request) -> Reply {
             let known = cx.st.has_account(to);
             FollowCheckResult {
                 to_account: to.clone(),
-                result_code: if known { 0 } else { E::RelationAccountNotImported.code() },
+                result_code: if known {
+                    0
+                } else {
+                    E::RelationAccountNotImported.code()
+                },
                 result_info: None,
                 follow_type: known.then(|| state.relation(&r.from_account, to)),
             }
@@ -219,7 +266,10 @@ fn check(cx: &mut Ctx<'_>, r: follow_check::Request) -> Reply {
 fn info(cx: &mut Ctx<'_>, r: follow_get_info::Request) -> Reply {
     type E = follow_get_info::Error;
     if !cx.st.has_account(&r.from_account) {
-        return fail_with(E::RelationAccountNotImported, "From_Account is not imported");
+        return fail_with(
+            E::RelationAccountNotImported,
+            "From_Account is not imported",
+        );
     }
     let state = &cx.st.families.follow;
     let count = |who: &str, ty: FollowListType| state.list(who, &ty).len() as u32;

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use super::{Ctx, Table};
 use crate::api::{getnospeaking, setnospeaking};
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::State;
 
 /// The duration that mutes for ever (and what a permanent mute reads back as).
@@ -69,13 +69,25 @@ fn remaining(now: i64, until: i64) -> u32 {
 fn set(cx: &mut Ctx<'_>, r: setnospeaking::Request) -> Reply {
     type E = setnospeaking::Error;
     if r.c2c_msg_nospeaking_time.is_none() && r.group_msg_nospeaking_time.is_none() {
-        return fail_with(E::NoMuteDuration, "give C2CmsgNospeakingTime, GroupmsgNospeakingTime or both");
+        return fail_with(
+            E::NoMuteDuration,
+            "give C2CmsgNospeakingTime, GroupmsgNospeakingTime or both",
+        );
     }
     if !cx.st.has_account(&r.set_account) {
-        return fail_with(E::SetAccountInvalid, format!("{} is not imported", r.set_account));
+        return fail_with(
+            E::SetAccountInvalid,
+            format!("{} is not imported", r.set_account),
+        );
     }
     let now = cx.unix;
-    let m = cx.st.families.global_mute.mutes.entry(r.set_account).or_default();
+    let m = cx
+        .st
+        .families
+        .global_mute
+        .mutes
+        .entry(r.set_account)
+        .or_default();
     if let Some(secs) = r.c2c_msg_nospeaking_time {
         m.c2c_until = until(now, secs);
     }

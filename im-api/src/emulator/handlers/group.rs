@@ -5,11 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::{to_json, Ctx, Table};
+use super::{Ctx, Table, to_json};
+use crate::EndpointError as _;
 use crate::api::{
     add_group_member, change_group_owner, create_group, delete_group_member, destroy_group,
     forbid_send_msg, get_appid_group_list, get_group_info, get_group_member_info,
@@ -17,7 +18,7 @@ use crate::api::{
     get_specified_group_member_info, import_group, import_group_member, modify_group_base_info,
     modify_group_member_info,
 };
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::{Group, Member};
 use crate::types::{
     ApplyJoinOption, GroupIdItem, GroupInfoResult, GroupMemberInfo, GroupMemberResult,
@@ -25,7 +26,6 @@ use crate::types::{
     JoinedGroupInfo, JoinedGroupResponseFilter, KeyValue, MemberAddResultCode, MemberRoleItem,
     MutedMemberItem, OnOff,
 };
-use crate::EndpointError as _;
 
 /// The text of every "no such group" failure.
 pub(super) const NO_GROUP: &str = "the group does not exist or was disbanded";
@@ -73,11 +73,7 @@ fn same_type(a: &GroupType, b: &GroupType) -> bool {
 
 /// The end of a mute of `secs` seconds from `now`; 0 lifts a mute.
 pub(super) fn mute_end(now: i64, secs: u32) -> i64 {
-    if secs == 0 {
-        0
-    } else {
-        now + i64::from(secs)
-    }
+    if secs == 0 { 0 } else { now + i64::from(secs) }
 }
 
 /// Set (or lift, with 0) an account's mute in a group. The group keeps it
@@ -170,11 +166,7 @@ fn unread(g: &Group, account: &str, m: &Member) -> u32 {
 
 /// The mute end to show: 0 once it has passed.
 fn shown_mute(until: i64, now: i64) -> i64 {
-    if until > now {
-        until
-    } else {
-        0
-    }
+    if until > now { until } else { 0 }
 }
 
 /// The full profile of one member.
@@ -284,7 +276,7 @@ fn place(cx: &mut Ctx<'_>, spec: NewGroup) -> Result<String, Refusal> {
         Some(id) if !custom_id_ok(&id, &spec.ty) => {
             return Err(Refusal::Invalid(format!(
                 "{id} is not a valid custom ID for this group type"
-            )))
+            )));
         }
         Some(id) if cx.st.groups.contains_key(&id) => return Err(Refusal::Taken),
         Some(id) => id,
@@ -435,11 +427,7 @@ fn group_list(cx: &mut Ctx<'_>, r: get_appid_group_list::Request) -> Reply {
 }
 
 fn on_off(on: bool) -> OnOff {
-    if on {
-        OnOff::On
-    } else {
-        OnOff::Off
-    }
+    if on { OnOff::On } else { OnOff::Off }
 }
 
 /// The full record of a group (filters are applied on its JSON form).
@@ -937,7 +925,7 @@ fn muted_list(cx: &mut Ctx<'_>, r: get_group_muted_account::Request) -> Reply {
                 return fail_with(
                     E::GroupNotFound,
                     "the topic does not exist or was disbanded",
-                )
+                );
             }
         },
     };

@@ -8,8 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::group::{select, NO_GROUP};
+use super::group::{NO_GROUP, select};
 use super::{Ctx, Table};
+use crate::EndpointError as _;
 use crate::api::{
     ban_group_member, check_members, clear_group_attr, create_topic, delete_group_attr,
     delete_group_counter, destroy_topic, get_admin_list, get_group_attr, get_group_ban_member,
@@ -17,7 +18,7 @@ use crate::api::{
     modify_admin, modify_group_attr, modify_topic, modify_user_info, set_group_attr,
     unban_group_member, update_group_counter,
 };
-use crate::emulator::reply::{fail, fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail, fail_with, ok, ok_empty};
 use crate::emulator::state::{Group, State, Topic};
 use crate::limiter::Gcra;
 use crate::types::{
@@ -25,7 +26,6 @@ use crate::types::{
     GroupCounterItem, GroupCounterMode, GroupType, MemberMarks, OnOff, ProfileItem,
     TopicAndSelfInfo, TopicInfo, TopicResult, TopicSelfInfo,
 };
-use crate::EndpointError as _;
 
 /// The family keeps nothing outside the groups.
 #[derive(Debug, Default)]
@@ -761,10 +761,10 @@ fn topic_create(cx: &mut Ctx<'_>, r: create_topic::Request) -> Reply {
             return fail_with(
                 E::InvalidParameter,
                 "a custom TopicId is <GroupId>@TOPIC#_<name>",
-            )
+            );
         }
         Err(TopicIdProblem::Taken) => {
-            return fail_with(E::GroupIdUsedBefore, "the topic ID is in use")
+            return fail_with(E::GroupIdUsedBefore, "the topic ID is in use");
         }
     };
     let mut t = Topic::new(r.topic_name, now);
@@ -808,7 +808,7 @@ fn topic_import(cx: &mut Ctx<'_>, r: import_topic::Request) -> Reply {
             return fail_with(
                 E::InvalidParameter,
                 "a custom TopicId is <GroupId>@TOPIC#_<name>",
-            )
+            );
         }
         Err(TopicIdProblem::Taken) => return fail_with(E::GroupIdTaken, "the topic ID is in use"),
     };

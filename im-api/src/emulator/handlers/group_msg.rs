@@ -12,19 +12,19 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::c2c::{ExtCodes, ExtPage, ExtRefusal, Extensions};
-use super::{key, Ctx, Table};
+use super::{Ctx, Table, key};
 use crate::api::{
     clear_group_msg, delete_group_msg_by_sender, get_group_msg_receipt,
-    get_group_msg_receipt_detail, group_get_key_values, group_msg_get_simple, group_msg_receipt,
-    group_msg_recall, group_set_key_values, import_group_msg, modify_group_msg,
+    get_group_msg_receipt_detail, group_get_key_values, group_msg_get_simple, group_msg_recall,
+    group_msg_receipt, group_set_key_values, import_group_msg, modify_group_msg,
     send_broadcast_msg, send_group_msg, send_group_system_notification,
 };
-use crate::emulator::reply::{fail, fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail, fail_with, ok, ok_empty};
 use crate::emulator::state::{Delivered, Group, GroupMessage};
 use crate::types::{
     GroupHistoryMsg, GroupMsgReceiptInfo, GroupRole, GroupType, HistoryMsgPriority,
     HistoryPullStatus, ImportGroupMsgResult, MsgElement, PlaceMsgFlag, ReadMemberItem,
-    ReceiptMemberFilter, RecallResult, UnreadMemberItem,
+    RecallResult, ReceiptMemberFilter, UnreadMemberItem,
 };
 use crate::{EndpointError as _, EndpointMeta};
 
@@ -147,7 +147,10 @@ impl Conv {
 
     fn history<'g>(&self, group: &'g Group) -> &'g [GroupMessage] {
         match self {
-            Conv::Topic(t) => group.topics.get(t).map_or(&[][..], |x| x.history.as_slice()),
+            Conv::Topic(t) => group
+                .topics
+                .get(t)
+                .map_or(&[][..], |x| x.history.as_slice()),
             Conv::Group => &group.history,
         }
     }
@@ -207,7 +210,9 @@ fn store(group: &mut Group, conv: &Conv, d: &Delivered, system: bool) {
 }
 
 fn find<'a>(group: &'a Group, conv: &Conv, seq: u64) -> Option<&'a GroupMessage> {
-    conv.history(group).iter().find(|m| m.delivered.msg_seq == seq)
+    conv.history(group)
+        .iter()
+        .find(|m| m.delivered.msg_seq == seq)
 }
 
 fn find_mut<'a>(group: &'a mut Group, conv: &Conv, seq: u64) -> Option<&'a mut GroupMessage> {
@@ -224,16 +229,29 @@ fn repeat(cx: &mut Ctx<'_>, dedup: u64, now: Instant) -> Option<Reply> {
 
 /// Why `from` may not send in `group` (members only outside AVChatRoom;
 /// group, topic and global mutes), if it may not.
-fn sender_refusal(group: &Group, conv: &Conv, from: &str, admin_send: bool, globally_muted: bool, unix: i64) -> Option<Reply> {
+fn sender_refusal(
+    group: &Group,
+    conv: &Conv,
+    from: &str,
+    admin_send: bool,
+    globally_muted: bool,
+    unix: i64,
+) -> Option<Reply> {
     type E = send_group_msg::Error;
     if globally_muted {
-        return Some(fail_with(E::SenderMuted, format!("{from} is globally muted for group messages")));
+        return Some(fail_with(
+            E::SenderMuted,
+            format!("{from} is globally muted for group messages"),
+        ));
     }
     if admin_send || group.ty == GroupType::AvChatRoom {
         return None;
     }
     let Some(m) = group.members.get(from) else {
-        return Some(fail_with(E::PermissionDenied, format!("{from} is not a member of the group")));
+        return Some(fail_with(
+            E::PermissionDenied,
+            format!("{from} is not a member of the group"),
+        ));
     };
     let plain = m.role == GroupRole::Member;
     if m.muted_until > unix {
@@ -248,7 +266,10 @@ fn sender_refusal(group: &Group, conv: &Conv, from: &str, admin_send: bool, glob
     };
     if let Some(t) = topic {
         if t.mutes.get(from).is_some_and(|until| *until > unix) {
-            return Some(fail_with(E::SenderMuted, format!("{from} is muted in the topic")));
+            return Some(fail_with(
+                E::SenderMuted,
+                format!("{from} is muted in the topic"),
+            ));
         }
         if t.mute_all && plain {
             return Some(fail_with(E::SenderMuted, "the topic is muted"));
@@ -260,13 +281,26 @@ fn sender_refusal(group: &Group, conv: &Conv, from: &str, admin_send: bool, glob
 fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
     type E = send_group_msg::Error;
     let meta = &send_group_msg::META;
-    let from = r.from_account.clone().unwrap_or_else(|| cx.caller.to_owned());
-    let dedup = key((meta.path, &r.group_id, &r.topic_id, &from, r.random, body_text(&r.msg_body)));
+    let from = r
+        .from_account
+        .clone()
+        .unwrap_or_else(|| cx.caller.to_owned());
+    let dedup = key((
+        meta.path,
+        &r.group_id,
+        &r.topic_id,
+        &from,
+        r.random,
+        body_text(&r.msg_body),
+    ));
     if let Some(answer) = repeat(cx, dedup, cx.now) {
         return answer;
     }
     if r.from_account.is_some() && !cx.st.has_account(&from) {
-        return fail(meta.invalid_code, format!("From_Account {from} is not imported"));
+        return fail(
+            meta.invalid_code,
+            format!("From_Account {from} is not imported"),
+        );
     }
     let (now, unix) = (cx.now, cx.unix);
     let globally_muted = super::global_mute::group_muted(cx.st, &from, unix);
@@ -278,7 +312,10 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
     };
     let restricted = r.online_only_flag == Some(true) || !r.send_msg_control.is_empty();
     if group.ty == GroupType::AvChatRoom && restricted {
-        return fail_with(E::PermissionDenied, "AVChatRoom does not support OnlineOnlyFlag or SendMsgControl");
+        return fail_with(
+            E::PermissionDenied,
+            "AVChatRoom does not support OnlineOnlyFlag or SendMsgControl",
+        );
     }
     let admin_send = r.from_account.is_none();
     if let Some(refusal) = sender_refusal(group, &conv, &from, admin_send, globally_muted, unix) {
@@ -306,7 +343,11 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
         store(group, &conv, &d, false);
     }
     let targets: Vec<String> = if r.to_account.is_empty() {
-        group.member_ids().filter(|m| **m != from).cloned().collect()
+        group
+            .member_ids()
+            .filter(|m| **m != from)
+            .cloned()
+            .collect()
     } else {
         r.to_account
             .iter()
@@ -317,11 +358,18 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
     if stored {
         let receipt = r.need_read_receipt == Some(true);
         let extension = r.support_message_extension == Some(true);
-        cx.st.families.c2c.group.fresh(&conv_id, d.msg_seq, receipt, extension);
+        cx.st
+            .families
+            .c2c
+            .group
+            .fresh(&conv_id, d.msg_seq, receipt, extension);
     }
     for m in &targets {
         cx.st.deliver(m, &d);
-        cx.st.families.conversation.touch_group(m, &r.group_id, unix);
+        cx.st
+            .families
+            .conversation
+            .touch_group(m, &r.group_id, unix);
     }
     let answer = ok(&send_group_msg::Response {
         msg_time: unix,
@@ -342,13 +390,19 @@ fn broadcast(cx: &mut Ctx<'_>, r: send_broadcast_msg::Request) -> Reply {
         );
     }
     let meta = &send_broadcast_msg::META;
-    let from = r.from_account.clone().unwrap_or_else(|| cx.caller.to_owned());
+    let from = r
+        .from_account
+        .clone()
+        .unwrap_or_else(|| cx.caller.to_owned());
     let dedup = key((meta.path, &from, r.random, body_text(&r.msg_body)));
     if let Some(answer) = repeat(cx, dedup, cx.now) {
         return answer;
     }
     if r.from_account.is_some() && !cx.st.has_account(&from) {
-        return fail(meta.invalid_code, format!("From_Account {from} is not imported"));
+        return fail(
+            meta.invalid_code,
+            format!("From_Account {from} is not imported"),
+        );
     }
     cx.st.broadcast_seq += 1;
     let msg_seq = cx.st.broadcast_seq;
@@ -414,7 +468,10 @@ fn system_notification(cx: &mut Ctx<'_>, r: send_group_system_notification::Requ
     };
     let av = group.ty == GroupType::AvChatRoom;
     if av && !r.to_members_account.is_empty() {
-        return fail_with(E::PermissionDenied, "AVChatRoom only supports notifying every member");
+        return fail_with(
+            E::PermissionDenied,
+            "AVChatRoom only supports notifying every member",
+        );
     }
     let targets: Vec<String> = if r.to_members_account.is_empty() {
         group.member_ids().cloned().collect()
@@ -439,7 +496,11 @@ fn system_notification(cx: &mut Ctx<'_>, r: send_group_system_notification::Requ
     };
     if !av {
         store(group, &conv, &d, true);
-        cx.st.families.c2c.group.fresh(&conv_id, d.msg_seq, false, false);
+        cx.st
+            .families
+            .c2c
+            .group
+            .fresh(&conv_id, d.msg_seq, false, false);
     }
     for m in &targets {
         cx.st.deliver(m, &d);
@@ -456,18 +517,29 @@ fn import(cx: &mut Ctx<'_>, r: import_group_msg::Request) -> Reply {
     type E = import_group_msg::Error;
     let meta = &import_group_msg::META;
     let unix = cx.unix;
-    let known: Vec<bool> = r.msg_list.iter().map(|m| cx.st.has_account(&m.from_account)).collect();
+    let known: Vec<bool> = r
+        .msg_list
+        .iter()
+        .map(|m| cx.st.has_account(&m.from_account))
+        .collect();
     let Some(group) = cx.st.groups.get_mut(&r.group_id) else {
         return fail_with(E::GroupNotFound, "the group does not exist");
     };
     if !supports(meta, &group.ty) {
-        return fail_with(E::PermissionDenied, "AVChatRoom does not support importing messages");
+        return fail_with(
+            E::PermissionDenied,
+            "AVChatRoom does not support importing messages",
+        );
     }
     let Some(conv) = Conv::of(group, r.topic_id.as_ref()) else {
         return fail_with(E::GroupNotFound, "the group has no such topic");
     };
     let conv_id = conv.id(&r.group_id).to_owned();
-    let newest = conv.history(group).iter().map(|m| m.delivered.msg_time).max();
+    let newest = conv
+        .history(group)
+        .iter()
+        .map(|m| m.delivered.msg_time)
+        .max();
     let mut floor = newest.unwrap_or(group.created).max(group.created);
     let mut import_msg_result = Vec::new();
     for (item, known) in r.msg_list.iter().zip(known) {
@@ -508,7 +580,10 @@ fn import(cx: &mut Ctx<'_>, r: import_group_msg::Request) -> Reply {
     }
     if r.recent_contact_flag == Some(true) && !imported.is_empty() {
         for m in &members {
-            cx.st.families.conversation.touch_group(m, &r.group_id, floor);
+            cx.st
+                .families
+                .conversation
+                .touch_group(m, &r.group_id, floor);
         }
     }
     ok(&import_group_msg::Response { import_msg_result })
@@ -555,7 +630,10 @@ fn delete_by_sender(cx: &mut Ctx<'_>, r: delete_group_msg_by_sender::Request) ->
         return ok_empty();
     }
     if !supports(&delete_group_msg_by_sender::META, &group.ty) {
-        return fail_with(E::PermissionDenied, "the group type does not support this operation");
+        return fail_with(
+            E::PermissionDenied,
+            "the group type does not support this operation",
+        );
     }
     let Some(conv) = Conv::of(group, r.topic_id.as_ref()) else {
         return fail_with(E::GroupNotFound, "the group has no such topic");
@@ -610,7 +688,10 @@ fn clear(cx: &mut Ctx<'_>, r: clear_group_msg::Request) -> Reply {
         return fail_with(E::GroupNotFound, "the group does not exist");
     };
     if !supports(&clear_group_msg::META, &group.ty) {
-        return fail_with(E::PermissionDenied, "the group type does not support clearing messages");
+        return fail_with(
+            E::PermissionDenied,
+            "the group type does not support clearing messages",
+        );
     }
     ok_empty()
 }
@@ -678,20 +759,31 @@ fn receipt(cx: &mut Ctx<'_>, r: group_msg_receipt::Request) -> Reply {
         return fail_with(E::GroupNotFound, "the group does not exist");
     };
     if !supports(&group_msg_receipt::META, &group.ty) {
-        return fail_with(E::PermissionDenied, "the group type does not support read receipts");
+        return fail_with(
+            E::PermissionDenied,
+            "the group type does not support read receipts",
+        );
     }
     if !group.members.contains_key(&r.from_account) {
-        return fail_with(E::PermissionDenied, "From_Account is not a member of the group");
+        return fail_with(
+            E::PermissionDenied,
+            "From_Account is not a member of the group",
+        );
     }
     let read: Vec<u64> = r
         .msg_seq_list
         .iter()
-        .filter(|s| find(group, &Conv::Group, s.msg_seq).is_some_and(|m| m.delivered.from != r.from_account))
+        .filter(|s| {
+            find(group, &Conv::Group, s.msg_seq).is_some_and(|m| m.delivered.from != r.from_account)
+        })
         .map(|s| s.msg_seq)
         .collect();
     let state = &mut cx.st.families.c2c.group;
     for seq in read {
-        if let Some(readers) = state.get_mut(&r.group_id, seq).and_then(|e| e.readers.as_mut()) {
+        if let Some(readers) = state
+            .get_mut(&r.group_id, seq)
+            .and_then(|e| e.readers.as_mut())
+        {
             if !readers.contains(&r.from_account) {
                 readers.push(r.from_account.clone());
             }
@@ -704,7 +796,12 @@ fn receipt(cx: &mut Ctx<'_>, r: group_msg_receipt::Request) -> Reply {
 /// other current members (the sender left out) did not; `None` for any
 /// other message. Receipts are not offered in Community groups, so topics
 /// have none.
-fn audience(group: &Group, group_id: &str, seq: u64, state: &GroupMsgState) -> Option<(Vec<String>, Vec<String>)> {
+fn audience(
+    group: &Group,
+    group_id: &str,
+    seq: u64,
+    state: &GroupMsgState,
+) -> Option<(Vec<String>, Vec<String>)> {
     let msg = find(group, &Conv::Group, seq)?;
     let readers = state.readers(group_id, seq)?;
     let read = readers
@@ -726,7 +823,10 @@ fn receipt_counts(cx: &mut Ctx<'_>, r: get_group_msg_receipt::Request) -> Reply 
         return fail_with(E::GroupNotFound, "the group does not exist");
     };
     if !supports(&get_group_msg_receipt::META, &group.ty) {
-        return fail_with(E::PermissionDenied, "the group type does not support read receipts");
+        return fail_with(
+            E::PermissionDenied,
+            "the group type does not support read receipts",
+        );
     }
     let state = &cx.st.families.c2c.group;
     let group_msg_receipt_list = r
@@ -760,12 +860,19 @@ fn receipt_detail(cx: &mut Ctx<'_>, r: get_group_msg_receipt_detail::Request) ->
         return fail_with(E::GroupNotFound, "the group does not exist");
     };
     if !supports(&get_group_msg_receipt_detail::META, &group.ty) {
-        return fail_with(E::PermissionDenied, "the group type does not support read receipts");
+        return fail_with(
+            E::PermissionDenied,
+            "the group type does not support read receipts",
+        );
     }
     let Some(seq) = r.msg_seq else {
         return fail_with(E::InvalidParameter, "MsgSeq is required");
     };
-    let Ok(start) = (if r.cursor.is_empty() { Ok(0) } else { r.cursor.parse::<usize>() }) else {
+    let Ok(start) = (if r.cursor.is_empty() {
+        Ok(0)
+    } else {
+        r.cursor.parse::<usize>()
+    }) else {
         return fail_with(E::InvalidParameter, "Cursor is not one this server gave");
     };
     let Some((read, unread)) = audience(group, &r.group_id, seq, &cx.st.families.c2c.group) else {
@@ -776,20 +883,38 @@ fn receipt_detail(cx: &mut Ctx<'_>, r: get_group_msg_receipt_detail::Request) ->
         return fail_with(E::InvalidParameter, "Filter must be 0 (read) or 1 (unread)");
     }
     let list = if reading { read } else { unread };
-    let count = (if r.count == 0 { RECEIPT_PAGE } else { r.count.min(RECEIPT_PAGE) }) as usize;
+    let count = (if r.count == 0 {
+        RECEIPT_PAGE
+    } else {
+        r.count.min(RECEIPT_PAGE)
+    }) as usize;
     let page: Vec<String> = list.iter().skip(start).take(count).cloned().collect();
     let next = start + page.len();
     let finished = next >= list.len();
     let (read_list, unread_list) = if reading {
-        (page.into_iter().map(|read_account| ReadMemberItem { read_account }).collect(), Vec::new())
+        (
+            page.into_iter()
+                .map(|read_account| ReadMemberItem { read_account })
+                .collect(),
+            Vec::new(),
+        )
     } else {
-        (Vec::new(), page.into_iter().map(|unread_account| UnreadMemberItem { unread_account }).collect())
+        (
+            Vec::new(),
+            page.into_iter()
+                .map(|unread_account| UnreadMemberItem { unread_account })
+                .collect(),
+        )
     };
     ok(&get_group_msg_receipt_detail::Response {
         msg_seq: Some(seq),
         read_list,
         unread_list,
-        cursor: Some(if finished { String::new() } else { next.to_string() }),
+        cursor: Some(if finished {
+            String::new()
+        } else {
+            next.to_string()
+        }),
         is_finish: Some(finished),
         is_finished: Some(finished),
     })
@@ -799,8 +924,17 @@ fn receipt_detail(cx: &mut Ctx<'_>, r: get_group_msg_receipt_detail::Request) ->
 /// but the message is not, else the reason the request is invalid. Key
 /// values have no topic field (and Community groups are not offered them):
 /// they address the group's own messages.
-fn ext_target(cx: &Ctx<'_>, meta: &EndpointMeta, group_id: &str, seq: u64) -> Result<(), Option<&'static str>> {
-    let group = cx.st.groups.get(group_id).ok_or(Some("the group does not exist"))?;
+fn ext_target(
+    cx: &Ctx<'_>,
+    meta: &EndpointMeta,
+    group_id: &str,
+    seq: u64,
+) -> Result<(), Option<&'static str>> {
+    let group = cx
+        .st
+        .groups
+        .get(group_id)
+        .ok_or(Some("the group does not exist"))?;
     if !supports(meta, &group.ty) {
         return Err(Some("the group type does not support message extensions"));
     }
@@ -847,7 +981,10 @@ fn ext_set(cx: &mut Ctx<'_>, r: group_set_key_values::Request) -> Reply {
         .get_mut(&r.group_id, r.msg_seq)
         .and_then(|e| e.extensions.as_mut())
     else {
-        return fail_with(E::MsgExtensionNotSupported, "the message was not sent with SupportMessageExtension");
+        return fail_with(
+            E::MsgExtensionNotSupported,
+            "the message was not sent with SupportMessageExtension",
+        );
     };
     let codes = ExtCodes {
         conflict: E::MsgExtensionSeqConflict.code(),
@@ -856,6 +993,9 @@ fn ext_set(cx: &mut Ctx<'_>, r: group_set_key_values::Request) -> Reply {
     match ext.apply(&r.operate_type, &r.extension_list, unix, &codes) {
         Ok(extension_list) => ok(&group_set_key_values::Response { extension_list }),
         Err(ExtRefusal::Invalid(why)) => fail_with(E::InvalidParameter, why),
-        Err(ExtRefusal::TooFrequent) => fail_with(E::MsgExtensionFrequencyLimit, "over 200 changes per minute on this message"),
+        Err(ExtRefusal::TooFrequent) => fail_with(
+            E::MsgExtensionFrequencyLimit,
+            "over 200 changes per minute on this message",
+        ),
     }
 }

@@ -5,21 +5,21 @@
 
 use std::collections::BTreeMap;
 
-use super::{key, Ctx, Table};
+use super::{Ctx, Table, key};
+use crate::EndpointError as _;
 use crate::api::{
     add_subscriber, create_official_account, delete_subscriber, destroy_official_account,
     get_official_account_info, get_subscribed_official_account_list, get_subscriber_info,
     modify_official_account_base_info, modify_subscriber_info, official_account_msg_get_simple,
     official_account_msg_recall, send_official_account_msg,
 };
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::Delivered;
 use crate::types::{
     GroupMsgFlag, HistoryPullStatus, MsgElement, OfficialAccountInfo, OfficialAccountInfoField,
     OfficialAccountMsg, OfficialAccountRecallResult, OfficialAccountSubscriber, PlaceMsgFlag,
     SubscriberResult, SubscriberSelfInfo, SubscriberSelfInfoField,
 };
-use crate::EndpointError as _;
 
 /// The prefix of every official-account ID.
 const OA_PREFIX: &str = "@TOA#_";
@@ -110,13 +110,19 @@ pub(super) fn register(t: &mut Table) {
 fn create(cx: &mut Ctx<'_>, r: create_official_account::Request) -> Reply {
     type E = create_official_account::Error;
     if !cx.st.has_account(&r.owner_account) {
-        return fail_with(E::OfficialAccountInvalidParameter, "Owner_Account is not imported");
+        return fail_with(
+            E::OfficialAccountInvalidParameter,
+            "Owner_Account is not imported",
+        );
     }
     let unix = cx.unix;
     let state = &mut cx.st.families.official_account;
     let id = match r.official_account_user_id {
         Some(id) if !id.starts_with(OA_PREFIX) || id.len() == OA_PREFIX.len() => {
-            return fail_with(E::InvalidOfficialAccountId, format!("a custom ID starts with {OA_PREFIX}"));
+            return fail_with(
+                E::InvalidOfficialAccountId,
+                format!("a custom ID starts with {OA_PREFIX}"),
+            );
         }
         Some(id) if state.accounts.contains_key(&id) => {
             return fail_with(E::OfficialAccountIdTaken, format!("{id} is already used"));
@@ -148,13 +154,22 @@ fn create(cx: &mut Ctx<'_>, r: create_official_account::Request) -> Reply {
 fn destroy(cx: &mut Ctx<'_>, r: destroy_official_account::Request) -> Reply {
     let state = &mut cx.st.families.official_account;
     if state.accounts.remove(&r.official_account).is_none() {
-        return fail_with(destroy_official_account::Error::OfficialAccountNotFound, "no such official account");
+        return fail_with(
+            destroy_official_account::Error::OfficialAccountNotFound,
+            "no such official account",
+        );
     }
     ok_empty()
 }
 
 fn modify(cx: &mut Ctx<'_>, r: modify_official_account_base_info::Request) -> Reply {
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
         return fail_with(
             modify_official_account_base_info::Error::OfficialAccountNotFound,
             "no such official account",
@@ -179,7 +194,11 @@ fn modify(cx: &mut Ctx<'_>, r: modify_official_account_base_info::Request) -> Re
 }
 
 /// An account's profile with only the `fields` asked for (all when empty).
-fn describe(id: &str, oa: &OfficialAccount, fields: &[OfficialAccountInfoField]) -> OfficialAccountInfo {
+fn describe(
+    id: &str,
+    oa: &OfficialAccount,
+    fields: &[OfficialAccountInfoField],
+) -> OfficialAccountInfo {
     let want = |f: OfficialAccountInfoField| fields.is_empty() || fields.contains(&f);
     type F = OfficialAccountInfoField;
     OfficialAccountInfo {
@@ -239,12 +258,22 @@ fn info(cx: &mut Ctx<'_>, r: get_official_account_info::Request) -> Reply {
 /// Subscribers by UserID, `Limit` at a time (all when absent). `Next` is the
 /// last UserID returned, "" once the list is exhausted.
 fn subscribers(cx: &mut Ctx<'_>, r: get_subscriber_info::Request) -> Reply {
-    let Some(oa) = cx.st.families.official_account.accounts.get(&r.official_account) else {
-        return fail_with(get_subscriber_info::Error::OfficialAccountNotFound, "no such official account");
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get(&r.official_account)
+    else {
+        return fail_with(
+            get_subscriber_info::Error::OfficialAccountNotFound,
+            "no such official account",
+        );
     };
     let limit = r.limit.map_or(usize::MAX, |l| l as usize);
     let after = |a: &String| r.next.is_empty() || *a > r.next;
-    let rest: Vec<(&String, &Subscriber)> = oa.subscribers.iter().filter(|(a, _)| after(*a)).collect();
+    let rest: Vec<(&String, &Subscriber)> =
+        oa.subscribers.iter().filter(|(a, _)| after(*a)).collect();
     let page: Vec<OfficialAccountSubscriber> = rest
         .iter()
         .take(limit)
@@ -257,7 +286,9 @@ fn subscribers(cx: &mut Ctx<'_>, r: get_subscriber_info::Request) -> Reply {
         })
         .collect();
     let next = if page.len() < rest.len() {
-        page.last().map(|s| s.subscriber_account.clone()).unwrap_or_default()
+        page.last()
+            .map(|s| s.subscriber_account.clone())
+            .unwrap_or_default()
     } else {
         String::new()
     };
@@ -277,8 +308,17 @@ fn subscribe(cx: &mut Ctx<'_>, r: add_subscriber::Request) -> Reply {
         .map(|s| cx.st.has_account(&s.subscriber_account))
         .collect();
     let unix = cx.unix;
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
-        return fail_with(add_subscriber::Error::OfficialAccountNotFound, "no such official account");
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
+        return fail_with(
+            add_subscriber::Error::OfficialAccountNotFound,
+            "no such official account",
+        );
     };
     let mut results = Vec::new();
     for (item, known) in r.subscriber_list.into_iter().zip(known) {
@@ -310,8 +350,17 @@ fn subscribe(cx: &mut Ctx<'_>, r: add_subscriber::Request) -> Reply {
 
 /// `Result` per user: 1 removed, 2 was not a subscriber.
 fn unsubscribe(cx: &mut Ctx<'_>, r: delete_subscriber::Request) -> Reply {
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
-        return fail_with(delete_subscriber::Error::OfficialAccountNotFound, "no such official account");
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
+        return fail_with(
+            delete_subscriber::Error::OfficialAccountNotFound,
+            "no such official account",
+        );
     };
     let subscriber_list = r
         .subscriber_to_del_account
@@ -320,7 +369,11 @@ fn unsubscribe(cx: &mut Ctx<'_>, r: delete_subscriber::Request) -> Reply {
             let removed = oa.subscribers.remove(&account).is_some();
             SubscriberResult {
                 subscriber_account: account,
-                result: if removed { RESULT_DONE } else { RESULT_UNCHANGED },
+                result: if removed {
+                    RESULT_DONE
+                } else {
+                    RESULT_UNCHANGED
+                },
             }
         })
         .collect();
@@ -329,11 +382,20 @@ fn unsubscribe(cx: &mut Ctx<'_>, r: delete_subscriber::Request) -> Reply {
 
 fn modify_subscriber(cx: &mut Ctx<'_>, r: modify_subscriber_info::Request) -> Reply {
     type E = modify_subscriber_info::Error;
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
         return fail_with(E::OfficialAccountNotFound, "no such official account");
     };
     let Some(sub) = oa.subscribers.get_mut(&r.subscriber_account) else {
-        return fail_with(E::OfficialAccountInvalidParameter, "Subscriber_Account is not a subscriber");
+        return fail_with(
+            E::OfficialAccountInvalidParameter,
+            "Subscriber_Account is not a subscriber",
+        );
     };
     if let Some(custom) = r.custom_string {
         sub.custom = custom;
@@ -346,7 +408,10 @@ fn modify_subscriber(cx: &mut Ctx<'_>, r: modify_subscriber_info::Request) -> Re
 fn subscriptions(cx: &mut Ctx<'_>, r: get_subscribed_official_account_list::Request) -> Reply {
     type E = get_subscribed_official_account_list::Error;
     if !cx.st.has_account(&r.subscriber_account) {
-        return fail_with(E::OfficialAccountInvalidParameter, "Subscriber_Account is not imported");
+        return fail_with(
+            E::OfficialAccountInvalidParameter,
+            "Subscriber_Account is not imported",
+        );
     }
     let filter = r.response_filter.as_ref();
     let base = filter.map_or(&[][..], |f| f.official_account_base_info_filter.as_slice());
@@ -356,7 +421,11 @@ fn subscriptions(cx: &mut Ctx<'_>, r: get_subscribed_official_account_list::Requ
     let mine: Vec<(&String, &OfficialAccount, &Subscriber)> = state
         .accounts
         .iter()
-        .filter_map(|(id, oa)| oa.subscribers.get(&r.subscriber_account).map(|s| (id, oa, s)))
+        .filter_map(|(id, oa)| {
+            oa.subscribers
+                .get(&r.subscriber_account)
+                .map(|s| (id, oa, s))
+        })
         .collect();
     let offset = r.offset.unwrap_or(0) as usize;
     let limit = r.limit.unwrap_or(DEFAULT_LIST_LIMIT) as usize;
@@ -367,7 +436,8 @@ fn subscriptions(cx: &mut Ctx<'_>, r: get_subscribed_official_account_list::Requ
         .map(|(id, oa, sub)| OfficialAccountInfo {
             self_info: Some(SubscriberSelfInfo {
                 subscribe_time: want(SubscriberSelfInfoField::SubscribeTime).then_some(sub.since),
-                custom_string: want(SubscriberSelfInfoField::CustomString).then(|| sub.custom.clone()),
+                custom_string: want(SubscriberSelfInfoField::CustomString)
+                    .then(|| sub.custom.clone()),
                 msg_flag: Some(sub.msg_flag.clone()),
             }),
             ..describe(id, oa, base)
@@ -393,8 +463,17 @@ fn send(cx: &mut Ctx<'_>, r: send_official_account_msg::Request) -> Reply {
         return Ok(answer);
     }
     let unix = cx.unix;
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
-        return fail_with(send_official_account_msg::Error::GroupNotFound, "no such official account");
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
+        return fail_with(
+            send_official_account_msg::Error::GroupNotFound,
+            "no such official account",
+        );
     };
     let seq = oa.messages.last().map_or(1, |m| m.seq + 1);
     let msg_key = format!("{seq}_1_{unix}");
@@ -437,14 +516,23 @@ fn send(cx: &mut Ctx<'_>, r: send_official_account_msg::Request) -> Reply {
 /// already recalled) has the key.
 fn recall(cx: &mut Ctx<'_>, r: official_account_msg_recall::Request) -> Reply {
     type E = official_account_msg_recall::Error;
-    let Some(oa) = cx.st.families.official_account.accounts.get_mut(&r.official_account) else {
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get_mut(&r.official_account)
+    else {
         return fail_with(E::GroupNotFound, "no such official account");
     };
     let recall_ret_list = r
         .msg_key_list
         .into_iter()
         .map(|msg_key| {
-            let target = oa.messages.iter_mut().find(|m| m.key == msg_key && !m.recalled);
+            let target = oa
+                .messages
+                .iter_mut()
+                .find(|m| m.key == msg_key && !m.recalled);
             let ret_code = match target {
                 Some(m) => {
                     m.recalled = true;
@@ -463,17 +551,31 @@ fn recall(cx: &mut Ctx<'_>, r: official_account_msg_recall::Request) -> Reply {
 /// empty page, which ends the walk).
 fn history(cx: &mut Ctx<'_>, r: official_account_msg_get_simple::Request) -> Reply {
     type E = official_account_msg_get_simple::Error;
-    let Some(oa) = cx.st.families.official_account.accounts.get(&r.official_account) else {
+    let Some(oa) = cx
+        .st
+        .families
+        .official_account
+        .accounts
+        .get(&r.official_account)
+    else {
         return fail_with(E::GroupNotFound, "no such official account");
     };
     let below = match r.last_msg_key.as_deref().filter(|k| !k.is_empty()) {
         None => u64::MAX,
         Some(k) => match oa.messages.iter().find(|m| m.key == k) {
             Some(m) => m.seq,
-            None => return fail_with(E::InvalidParameter, "LastMsgKey names no message of this account"),
+            None => {
+                return fail_with(
+                    E::InvalidParameter,
+                    "LastMsgKey names no message of this account",
+                );
+            }
         },
     };
-    let n = r.req_msg_number.filter(|n| *n > 0).unwrap_or(DEFAULT_HISTORY) as usize;
+    let n = r
+        .req_msg_number
+        .filter(|n| *n > 0)
+        .unwrap_or(DEFAULT_HISTORY) as usize;
     let with_recalled = r.with_recalled_msg == Some(true);
     let rsp_msg_list: Vec<OfficialAccountMsg> = oa
         .messages
@@ -485,8 +587,16 @@ fn history(cx: &mut Ctx<'_>, r: official_account_msg_get_simple::Request) -> Rep
             msg_seq: m.seq,
             msg_key: Some(m.key.clone()),
             from_account: Some(r.official_account.clone()),
-            is_place_msg: Some(if m.recalled { PlaceMsgFlag::Recalled } else { PlaceMsgFlag::Normal }),
-            msg_body: if m.recalled { Vec::new() } else { m.body.clone() },
+            is_place_msg: Some(if m.recalled {
+                PlaceMsgFlag::Recalled
+            } else {
+                PlaceMsgFlag::Normal
+            }),
+            msg_body: if m.recalled {
+                Vec::new()
+            } else {
+                m.body.clone()
+            },
             msg_time_stamp: Some(m.time),
         })
         .collect();

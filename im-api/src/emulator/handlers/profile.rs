@@ -5,12 +5,12 @@
 
 use serde_json::Value;
 
-use super::{to_json, Ctx, Table};
+use super::{Ctx, Table, to_json};
+use crate::EndpointError as _;
 use crate::api::{portrait_get, portrait_set};
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::Account;
 use crate::types::{AdminForbidType, AllowType, Gender, ProfileItem, UserProfile};
-use crate::EndpointError as _;
 
 /// Custom profile fields (configured in the console) start with this.
 pub(crate) const CUSTOM_PREFIX: &str = "Tag_Profile_Custom_";

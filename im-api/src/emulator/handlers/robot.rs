@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use super::{Ctx, Table};
 use crate::api::{create_robot, delete_robot, get_all_robots};
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::types::ProfileItem;
 
 /// The prefix every chatbot UserID has.
@@ -40,11 +40,17 @@ pub(super) fn register(t: &mut Table) {
 fn create(cx: &mut Ctx<'_>, r: create_robot::Request) -> Reply {
     type E = create_robot::Error;
     if !r.user_id.starts_with(ROBOT_PREFIX) {
-        return fail_with(E::InvalidParameter, format!("a chatbot UserID starts with {ROBOT_PREFIX}"));
+        return fail_with(
+            E::InvalidParameter,
+            format!("a chatbot UserID starts with {ROBOT_PREFIX}"),
+        );
     }
     let robots = &mut cx.st.families.robot.robots;
     if !robots.contains(&r.user_id) && robots.len() >= MAX_ROBOTS {
-        return fail_with(E::InvalidRequest, format!("the app already has {MAX_ROBOTS} chatbots"));
+        return fail_with(
+            E::InvalidRequest,
+            format!("the app already has {MAX_ROBOTS} chatbots"),
+        );
     }
     robots.insert(r.user_id.clone());
     let unix = cx.unix;
@@ -57,7 +63,9 @@ fn create(cx: &mut Ctx<'_>, r: create_robot::Request) -> Reply {
     if let Some(account) = cx.st.accounts.get_mut(&r.user_id) {
         for (item, value) in fields {
             if let Some(v) = value {
-                account.profile.insert(item.tag().to_owned(), Value::String(v));
+                account
+                    .profile
+                    .insert(item.tag().to_owned(), Value::String(v));
             }
         }
     }
@@ -67,10 +75,16 @@ fn create(cx: &mut Ctx<'_>, r: create_robot::Request) -> Reply {
 fn delete(cx: &mut Ctx<'_>, r: delete_robot::Request) -> Reply {
     type E = delete_robot::Error;
     if !r.robot_account.starts_with(ROBOT_PREFIX) {
-        return fail_with(E::InvalidParameter, format!("a chatbot UserID starts with {ROBOT_PREFIX}"));
+        return fail_with(
+            E::InvalidParameter,
+            format!("a chatbot UserID starts with {ROBOT_PREFIX}"),
+        );
     }
     if !cx.st.families.robot.robots.remove(&r.robot_account) {
-        return fail_with(E::InvalidParameter, format!("{} is not a chatbot", r.robot_account));
+        return fail_with(
+            E::InvalidParameter,
+            format!("{} is not a chatbot", r.robot_account),
+        );
     }
     ok_empty()
 }

@@ -8,17 +8,18 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::{profile, to_json, Ctx, Table};
+use super::{Ctx, Table, profile, to_json};
+use crate::EndpointError as _;
 use crate::api::{
     black_list_add, black_list_check, black_list_delete, black_list_get, friend_add, friend_check,
     friend_delete, friend_delete_all, friend_get, friend_get_list, friend_import, friend_update,
     group_add, group_delete, group_get,
 };
-use crate::emulator::reply::{fail_with, ok, ok_empty, Reply};
+use crate::emulator::reply::{Reply, fail_with, ok, ok_empty};
 use crate::emulator::state::State;
 use crate::types::{
     AdminForbidType, AllowType, BlackCheckType, BlackListCheckResult, BlackRelation,
@@ -26,7 +27,6 @@ use crate::types::{
     FriendDeleteType, FriendGroupInfo, FriendImportItem, FriendInfo, FriendRelation,
     FriendUpdateItem, NeedFriendType, ProfileItem, SnsItem, SnsProfileItem, SnsResultItem,
 };
-use crate::EndpointError as _;
 
 /// Friends per user (30010 / 30014 beyond).
 const MAX_FRIENDS: usize = 3000;
@@ -328,13 +328,13 @@ fn add_refusal(
                 return Err((
                     E::PeerDeniesFriendRequests,
                     "the account accepts no friend requests",
-                ))
+                ));
             }
             _ => {
                 return Err((
                     E::FriendRequestPending,
                     "the account must approve the request",
-                ))
+                ));
             }
         }
     }
@@ -461,7 +461,7 @@ fn import_one(
                 return Err((
                     E::RelationInvalidParameter,
                     "CustomItem holds custom friend fields only",
-                ))
+                ));
             }
         }
     }
@@ -539,7 +539,7 @@ fn update_one(
                 return Err((
                     E::RelationInvalidParameter,
                     "only Remark, Group and custom fields can be updated",
-                ))
+                ));
             }
         }
     }
