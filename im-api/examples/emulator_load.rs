@@ -46,15 +46,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seconds: f64 = args.next().map(|a| a.parse()).transpose()?.unwrap_or(5.0);
     let storm_tasks: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(16);
     let needed = 2 * idle + 2 * storm_tasks + 128;
-    if let Some(limit) = open_files_limit() {
-        if limit < needed as u64 {
-            eprintln!(
-                "emulator_load: {idle} idle connections need about {needed} file descriptors \
+    if let Some(limit) = open_files_limit()
+        && limit < needed as u64
+    {
+        eprintln!(
+            "emulator_load: {idle} idle connections need about {needed} file descriptors \
                  (both ends live in this process); the limit is {limit}: run `ulimit -n {}` first",
-                needed.next_power_of_two()
-            );
-            std::process::exit(2);
-        }
+            needed.next_power_of_two()
+        );
+        std::process::exit(2);
     }
     let limits = Limits::default();
     let header_timeout = limits.header_timeout;

@@ -72,7 +72,7 @@ pub struct ClientBuilder {
 
 #[derive(Clone)]
 enum LimiterChoice {
-    Local(Limits),
+    Local(Box<Limits>),
     Custom(Arc<dyn RateLimiter>),
     Off,
 }
@@ -109,7 +109,7 @@ impl Default for ClientBuilder {
             sig_ttl: Duration::from_secs(24 * 3600),
             sig_renew_margin: Duration::from_secs(600),
             retry: RetryPolicy::default(),
-            limiter: LimiterChoice::Local(Limits::default()),
+            limiter: LimiterChoice::Local(Box::default()),
             max_response_bytes: 16 << 20,
         }
     }
@@ -208,10 +208,10 @@ impl ClientBuilder {
     /// The in-process limiter's limits, changed by `f`.
     fn local_limits(mut self, f: impl FnOnce(Limits) -> Limits) -> Self {
         let limits = match std::mem::replace(&mut self.limiter, LimiterChoice::Off) {
-            LimiterChoice::Local(l) => l,
+            LimiterChoice::Local(l) => *l,
             _ => Limits::default(),
         };
-        self.limiter = LimiterChoice::Local(f(limits));
+        self.limiter = LimiterChoice::Local(Box::new(f(limits)));
         self
     }
     /// Use this limiter (e.g. one shared between processes) instead of the
@@ -271,7 +271,7 @@ impl ClientBuilder {
         let limiter: Option<Arc<dyn RateLimiter>> = match self.limiter {
             LimiterChoice::Off => None,
             LimiterChoice::Custom(l) => Some(l),
-            LimiterChoice::Local(limits) => Some(Arc::new(LocalLimiter::with_limits(limits))),
+            LimiterChoice::Local(limits) => Some(Arc::new(LocalLimiter::with_limits(*limits))),
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -544,11 +544,11 @@ impl Client {
         if env.failed() {
             let code = env.error_code.unwrap_or(0);
             // Partial failure: the per-item list carries the outcome.
-            if let Ok((resp, failed_items)) = decode(&bytes) {
-                if failed_items > 0 {
-                    tracing::debug!(attempt = attempts, code, failed_items, "partial failure");
-                    return Ok(resp);
-                }
+            if let Ok((resp, failed_items)) = decode(&bytes)
+                && failed_items > 0
+            {
+                tracing::debug!(attempt = attempts, code, failed_items, "partial failure");
+                return Ok(resp);
             }
             tracing::debug!(attempt = attempts, code, "server error");
             return Err(Error::Api(ApiError {

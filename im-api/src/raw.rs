@@ -286,16 +286,16 @@ where
         });
     }
     for f in meta.fields {
-        if let (Some(max), Some(len)) = (f.max_json_bytes, body.raw_len.get(f.wire)) {
-            if *len as u64 > max {
-                return Err(Rejection {
-                    code: field_code(meta, Some(f), |c| c.max_json_bytes),
-                    message: format!(
-                        "{}: {len} bytes of JSON as sent, at most {max} allowed",
-                        f.wire
-                    ),
-                });
-            }
+        if let (Some(max), Some(len)) = (f.max_json_bytes, body.raw_len.get(f.wire))
+            && *len as u64 > max
+        {
+            return Err(Rejection {
+                code: field_code(meta, Some(f), |c| c.max_json_bytes),
+                message: format!(
+                    "{}: {len} bytes of JSON as sent, at most {max} allowed",
+                    f.wire
+                ),
+            });
         }
     }
     let known: Map<String, Value> = body

@@ -136,7 +136,12 @@ async fn an_unreachable_server_is_a_transport_failure() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shared_limiter_that_does_not_answer_fails_closed_before_sending() {
-    let emu = Emulator::builder().secret_key(KEY).accounts(["a"]).start().await.unwrap();
+    let emu = Emulator::builder()
+        .secret_key(KEY)
+        .accounts(["a"])
+        .start()
+        .await
+        .unwrap();
     let path = list("redis.txt", &["a".into()]);
     // As a flag after the subcommand, and from the environment.
     let flag = args(

@@ -166,23 +166,20 @@ impl Shared {
     /// `false` in the second place: the endpoint is checked but not emulated.
     async fn answer(&self, v: &Verified, body: &[u8]) -> (Reply, bool) {
         let meta = v.route.meta;
-        if self.rate_limits {
-            if let Some(per_second) = self
+        if self.rate_limits
+            && let Some(per_second) = self
                 .rate_overrides
                 .get(meta.path)
                 .copied()
                 .or(meta.per_second)
-            {
-                if !self
-                    .state()
-                    .within_rate(meta.path, per_second, Instant::now())
-                {
-                    return (
-                        fail(meta.rate_limit_code, format!("over {per_second} calls/s")),
-                        true,
-                    );
-                }
-            }
+            && !self
+                .state()
+                .within_rate(meta.path, per_second, Instant::now())
+        {
+            return (
+                fail(meta.rate_limit_code, format!("over {per_second} calls/s")),
+                true,
+            );
         }
         let parsed = match crate::json::parse_body(body) {
             Ok(b) => b,

@@ -91,10 +91,10 @@ impl Shared {
         drop(cache);
         let info = self.signer.verify_signature(sig)?;
         let mut cache = self.sigs.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.map.len() >= SIG_CACHE {
-            if let Some(old) = cache.order.pop_front() {
-                cache.map.remove(&old);
-            }
+        if cache.map.len() >= SIG_CACHE
+            && let Some(old) = cache.order.pop_front()
+        {
+            cache.map.remove(&old);
         }
         cache.order.push_back(sig.to_owned());
         cache.map.insert(sig.to_owned(), info.clone());

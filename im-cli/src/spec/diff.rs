@@ -293,7 +293,7 @@ fn rate(c: &mut Changes, at: &str, o: &Rate, n: &Rate) {
         format!("quota per {}{counted}", q.per.name())
     };
     for q in &o.quotas {
-        match n.quotas.iter().find(|x| key(*x) == key(q)) {
+        match n.quotas.iter().find(|x| key(x) == key(q)) {
             Some(x) => ceiling(
                 c,
                 &format!("{at}: {}", key(q)),

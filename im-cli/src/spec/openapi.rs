@@ -134,7 +134,7 @@ impl<'a> Parts<'a> {
     /// Properties of every part, the nearest first.
     fn properties(&self) -> Vec<(&'a str, &'a Value)> {
         let mut out: Vec<(&'a str, &'a Value)> = Vec::new();
-        for p in self.list.iter().copied() {
+        for p in self.list.iter() {
             let Some(props) = p.get("properties").and_then(Value::as_object) else {
                 continue;
             };

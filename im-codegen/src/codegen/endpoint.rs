@@ -235,7 +235,7 @@ impl Gen<'_> {
         let from_items = p
             .from_items
             .as_ref()
-            .map(|fi| self.from_items_step(e, p, fi));
+            .map(|fi| self.next_from_items(e, p, fi));
         let d = doc_attrs(&format!("Pages end with the last page, an empty page, or a page that would repeat its request; items are `{}`.", p.items));
         quote! {
             #d
@@ -258,7 +258,7 @@ impl Gen<'_> {
     }
 
     /// The next request field from the items: smallest minus one or largest plus one.
-    fn from_items_step(&self, e: &Endpoint, p: &Page, fi: &FromItems) -> TokenStream {
+    fn next_from_items(&self, e: &Endpoint, p: &Page, fi: &FromItems) -> TokenStream {
         let items = ident(&field(&e.response, &p.items).rust);
         let q = field(&e.request, &fi.field);
         let qn = ident(&q.rust);

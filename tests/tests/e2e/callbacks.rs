@@ -334,7 +334,7 @@ async fn webhook(token: &str) -> (String, Seen, tokio::task::JoinHandle<std::io:
 async fn wait_for(seen: &Seen, what: &str, pred: impl Fn(&Event) -> bool) -> Event {
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
-        if let Some(e) = seen.lock().unwrap().iter().find(|e| pred(*e)) {
+        if let Some(e) = seen.lock().unwrap().iter().find(|e| pred(e)) {
             return e.clone();
         }
         assert!(Instant::now() < deadline, "no {what} callback arrived");

@@ -473,7 +473,8 @@ async fn group_read_receipts_count_and_list_readers() {
         .unwrap()
         .group_msg_receipt_list;
     let missing = get_group_msg_receipt::Error::ReadReceiptNotFound.code();
-    let got: Vec<(u64, Option<i64>, Option<u32>, Option<u32>)> = counts
+    type Count = (u64, Option<i64>, Option<u32>, Option<u32>);
+    let got: Vec<Count> = counts
         .iter()
         .map(|c| (c.msg_seq, c.code, c.read_num, c.unread_num))
         .collect();

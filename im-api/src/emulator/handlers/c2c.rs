@@ -415,10 +415,8 @@ fn import(cx: &mut Ctx<'_>, r: importmsg::Request) -> Reply {
             &[],
             false,
         );
-        if !unread {
-            if let Some(i) = cx.st.families.c2c.by_key.get(&k).copied() {
-                cx.st.families.c2c.msgs[i].counts_unread = false;
-            }
+        if !unread && let Some(i) = cx.st.families.c2c.by_key.get(&k).copied() {
+            cx.st.families.c2c.msgs[i].counts_unread = false;
         }
     }
     ok_empty()
@@ -458,11 +456,11 @@ fn roam(cx: &mut Ctx<'_>, r: admin_getroammsg::Request) -> Reply {
         .history(&r.operator_account, &r.peer_account)
         .filter(|m| m.time >= r.min_time && m.time <= r.max_time)
         .collect();
-    msgs.sort_by(|a, b| (b.time, b.seq).cmp(&(a.time, a.seq)));
-    if let Some(last) = &r.last_msg_key {
-        if let Some(pos) = msgs.iter().position(|m| &m.key == last) {
-            msgs.drain(..=pos);
-        }
+    msgs.sort_by_key(|m| std::cmp::Reverse((m.time, m.seq)));
+    if let Some(last) = &r.last_msg_key
+        && let Some(pos) = msgs.iter().position(|m| &m.key == last)
+    {
+        msgs.drain(..=pos);
     }
     let max = r.max_cnt.max(1) as usize;
     let complete = msgs.len() <= max;

@@ -142,10 +142,10 @@ impl Contacts {
 
     fn leave(&mut self, peer: Option<Peer>, id: u32, now: i64) -> Result<(), Refusal> {
         let peer = peer.ok_or(Refusal::Invalid)?;
-        if let Some(m) = self.marks.get_mut(&peer) {
-            if m.groups.remove(&id) {
-                m.time = now;
-            }
+        if let Some(m) = self.marks.get_mut(&peer)
+            && m.groups.remove(&id)
+        {
+            m.time = now;
         }
         self.tidy(&peer);
         Ok(())

@@ -965,10 +965,10 @@ fn change_owner(cx: &mut Ctx<'_>, r: change_group_owner::Request) -> Reply {
             format!("{} is not a member of the group", r.new_owner_account),
         );
     }
-    if let Some(old) = g.owner.take() {
-        if let Some(m) = g.members.get_mut(&old) {
-            m.role = GroupRole::Member;
-        }
+    if let Some(old) = g.owner.take()
+        && let Some(m) = g.members.get_mut(&old)
+    {
+        m.role = GroupRole::Member;
     }
     if let Some(m) = g.members.get_mut(&r.new_owner_account) {
         m.role = GroupRole::Owner;

@@ -321,10 +321,10 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
     if let Some(refusal) = sender_refusal(group, &conv, &from, admin_send, globally_muted, unix) {
         return refusal;
     }
-    if let Some(limiter) = &mut group.limiter {
-        if limiter.try_acquire(now).is_err() {
-            return fail(meta.rate_limit_code, "over the per-group message rate");
-        }
+    if let Some(limiter) = &mut group.limiter
+        && limiter.try_acquire(now).is_err()
+    {
+        return fail(meta.rate_limit_code, "over the per-group message rate");
     }
     let conv_id = conv.id(&r.group_id).to_owned();
     let d = Delivered {
@@ -783,10 +783,9 @@ fn receipt(cx: &mut Ctx<'_>, r: group_msg_receipt::Request) -> Reply {
         if let Some(readers) = state
             .get_mut(&r.group_id, seq)
             .and_then(|e| e.readers.as_mut())
+            && !readers.contains(&r.from_account)
         {
-            if !readers.contains(&r.from_account) {
-                readers.push(r.from_account.clone());
-            }
+            readers.push(r.from_account.clone());
         }
     }
     ok_empty()

@@ -273,7 +273,7 @@ fn subscribers(cx: &mut Ctx<'_>, r: get_subscriber_info::Request) -> Reply {
     let limit = r.limit.map_or(usize::MAX, |l| l as usize);
     let after = |a: &String| r.next.is_empty() || *a > r.next;
     let rest: Vec<(&String, &Subscriber)> =
-        oa.subscribers.iter().filter(|(a, _)| after(*a)).collect();
+        oa.subscribers.iter().filter(|(a, _)| after(a)).collect();
     let page: Vec<OfficialAccountSubscriber> = rest
         .iter()
         .take(limit)

@@ -543,10 +543,10 @@ fn update_one(
             }
         }
     }
-    if let Some(l) = &lists {
-        if !user.ensure_lists(l) {
-            return Err((E::FriendListLimitReached, "32 friend lists already"));
-        }
+    if let Some(l) = &lists
+        && !user.ensure_lists(l)
+    {
+        return Err((E::FriendListLimitReached, "32 friend lists already"));
     }
     let friend = user.friends.get_mut(to).expect("checked above");
     if remark.is_some() || lists.is_some() {
@@ -773,7 +773,7 @@ fn get_list(cx: &mut Ctx<'_>, r: friend_get_list::Request) -> Reply {
             || t.starts_with(CUSTOM_PREFIX)
             || profile::is_profile_tag(t, &standard)
     };
-    if let Some(bad) = r.tag_list.iter().find(|t| !known(*t)) {
+    if let Some(bad) = r.tag_list.iter().find(|t| !known(t)) {
         return fail_with(E::RelationInvalidParameter, format!("unknown tag {bad}"));
     }
     let st = &*cx.st;
