@@ -296,7 +296,7 @@ async fn server_failures_exit_1_with_code_and_info() {
     assert_eq!(code(&out), 1);
     let err = text(&out.stderr);
     assert!(
-        err.contains("ErrorCode 10010") && err.contains("group not found"),
+        err.contains("ErrorCode 10010") && err.contains("does not exist"),
         "{err}"
     );
     let resp: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -529,7 +529,7 @@ async fn batch_send_reports_every_failed_account() {
         "{report}"
     );
     assert!(
-        report.contains("ghost-one\t90012") && report.contains("ghost-two\t90012"),
+        report.contains("ghost-one\t70107") && report.contains("ghost-two\t70107"),
         "{report}"
     );
     assert_eq!(emu.inbox("m1099").len(), 1);
