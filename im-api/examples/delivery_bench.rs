@@ -41,10 +41,7 @@ async fn fan_out() -> Result<(), Box<dyn std::error::Error>> {
         .build()?;
     let t = Instant::now();
     let report = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("notice")]),
-            accounts,
-        )
+        .fan_out(accounts, [MsgElement::text("notice")])
         .concurrency(32)
         .send()
         .await?;

@@ -43,7 +43,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let client = client(&server.base_url).build()?;
     let t = Instant::now();
     let report = client
-        .fan_out(batchsendmsg_template(), accounts(0, REQUESTS))
+        .fan_out(accounts(0, REQUESTS), notice())
         .max_items(1)
         .concurrency(32)
         .send()
@@ -142,10 +142,7 @@ async fn worker(args: &[String]) -> Result<(), Box<dyn std::error::Error>> {
     let limiter = RedisLimiter::new(redis, SDKAPPID)?.key_prefix(prefix.clone());
     let client = client(base).rate_limiter(Arc::new(limiter)).build()?;
     client
-        .fan_out(
-            batchsendmsg_template(),
-            accounts(first.parse()?, count.parse()?),
-        )
+        .fan_out(accounts(first.parse()?, count.parse()?), notice())
         .max_items(1)
         .concurrency(32)
         .send()
@@ -162,8 +159,8 @@ fn client(base: &str) -> im_api::ClientBuilder {
         .retry_policy(RetryPolicy::none())
 }
 
-fn batchsendmsg_template() -> batchsendmsg::Request {
-    batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("notice")])
+fn notice() -> [MsgElement; 1] {
+    [MsgElement::text("notice")]
 }
 
 fn accounts(first: usize, count: usize) -> Vec<String> {

@@ -19,6 +19,7 @@ use crate::api::batchsendmsg;
 use crate::endpoint::{Chunk, EndpointError};
 use crate::error::Error;
 use crate::limiter::{Budget, Scope};
+use crate::types::MsgElement;
 use crate::validate::ValidationError;
 
 /// Where a chunked send stands, reported after each call completes.
@@ -177,22 +178,45 @@ impl Client {
 
     /// Send one message to any number of accounts through `batchsendmsg`:
     /// at most 500 accounts per call (the spec's limit), paced by the rate
-    /// limiter, retried by the retry policy, every failed account reported.
-    /// `message`'s own `To_Account` is replaced.
-    pub fn fan_out<I, S>(
-        &self,
-        message: batchsendmsg::Request,
-        accounts: I,
-    ) -> ChunkedSend<batchsendmsg::Request>
+    /// limiter and the app's per-minute recipient quota, retried by the
+    /// retry policy, every failed account reported. Accounts are
+    /// deduplicated (order kept). Other request options (sender, lifetime,
+    /// push info, ...) are set with [`ChunkedSend::with`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: im_api::Client) -> Result<(), Box<dyn std::error::Error>> {
+    /// use im_api::types::MsgElement;
+    ///
+    /// let report = client
+    ///     .fan_out(["alice", "bob"], [MsgElement::text("maintenance tonight")])
+    ///     .with(|m| m.from_account("ops").msg_life_time(3600))
+    ///     .on_progress(|p| eprintln!("{}/{} accounts", p.items_done, p.items_total))
+    ///     .send()
+    ///     .await?;
+    /// for f in &report.failed {
+    ///     eprintln!("{}: {:?} {}", f.item, f.code, f.reason);
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn fan_out<I, S, B>(&self, accounts: I, msg_body: B) -> ChunkedSend<batchsendmsg::Request>
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
+        B: IntoIterator<Item = MsgElement>,
     {
-        self.send_chunked(message, accounts)
+        let template = batchsendmsg::Request::new(Vec::<String>::new(), msg_body);
+        self.send_chunked(template, accounts)
     }
 }
 
 impl<R: Chunk> ChunkedSend<R> {
+    /// Adjust the request every chunk is built from (its own list field is
+    /// replaced per chunk), e.g. `.with(|m| m.from_account("ops"))`.
+    pub fn with(mut self, f: impl FnOnce(R) -> R) -> Self {
+        self.template = f(self.template);
+        self
+    }
+
     /// Calls in flight at most (default 16); the rate limiter still paces them.
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);

@@ -139,17 +139,25 @@ impl Transport {
     }
 }
 
-/// Percent-encode a query value (RFC 3986 unreserved characters pass).
+/// What a query value keeps unencoded: RFC 3986's unreserved characters,
+/// plus `*`, which UserSig's base64 alphabet uses for `+` and which a query
+/// may carry as is (Tencent's own samples send it raw).
+const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~')
+    .remove(b'*');
+
+/// Percent-encode a query value onto `out`.
 fn encode_component(s: &str, out: &mut String) {
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'*') {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(char::from(b"0123456789ABCDEF"[(b >> 4) as usize]));
-            out.push(char::from(b"0123456789ABCDEF"[(b & 15) as usize]));
-        }
-    }
+    use std::fmt::Write;
+    // Writing to a String cannot fail.
+    let _ = write!(
+        out,
+        "{}",
+        percent_encoding::utf8_percent_encode(s, QUERY_VALUE)
+    );
 }
 
 /// Check a base URL: http(s), no credentials, query or fragment, and plain

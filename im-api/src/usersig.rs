@@ -117,6 +117,18 @@ impl Signer {
     }
 
     fn hmac(&self, identifier: &str, time: u64, expire: u64, userbuf: Option<&str>) -> String {
+        let mac = self.keyed_mac(identifier, time, expire, userbuf);
+        STANDARD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The HMAC-SHA256 state over a sig's content, ready to finalize or verify.
+    fn keyed_mac(
+        &self,
+        identifier: &str,
+        time: u64,
+        expire: u64,
+        userbuf: Option<&str>,
+    ) -> Hmac<Sha256> {
         let mut content = format!(
             "TLS.identifier:{identifier}\nTLS.sdkappid:{}\nTLS.time:{time}\nTLS.expire:{expire}\n",
             self.sdkappid
@@ -129,7 +141,7 @@ impl Signer {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(self.key.bytes()).expect("HMAC takes any key length");
         mac.update(content.as_bytes());
-        STANDARD.encode(mac.finalize().into_bytes())
+        mac
     }
 
     /// A UserSig for `identifier`, signed at `time` (Unix seconds), valid `expire` seconds.
@@ -206,10 +218,13 @@ impl Signer {
                 found: info.sdkappid,
             });
         }
-        let expected = self.hmac(&info.identifier, info.time, info.expire, userbuf.as_deref());
-        if !constant_time_eq(expected.as_bytes(), mac.as_bytes()) {
-            return Err(SigError::Signature);
-        }
+        let given = STANDARD
+            .decode(mac.as_bytes())
+            .map_err(|_| SigError::Signature)?;
+        // `verify_slice` compares in constant time.
+        self.keyed_mac(&info.identifier, info.time, info.expire, userbuf.as_deref())
+            .verify_slice(&given)
+            .map_err(|_| SigError::Signature)?;
         Ok(info)
     }
 }
@@ -273,10 +288,6 @@ fn base64_url(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 pub(crate) fn unix_now() -> u64 {

@@ -8,7 +8,6 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use im_api::api::batchsendmsg;
 use im_api::fanout::{FailureKind, Progress};
 use im_api::limiter::{LimiterError, OnUnreachable, RedisLimiter};
 use im_api::types::MsgElement;
@@ -74,12 +73,10 @@ pub async fn run(
         Ok(c) => c,
         Err(e) => return invalid(e),
     };
-    let mut template = batchsendmsg::Request::new(Vec::<String>::new(), body);
-    if let Some(f) = from {
-        template = template.from_account(f);
-    }
-
-    let send = client.fan_out(template, accounts);
+    let send = client.fan_out(accounts, body).with(|m| match from {
+        Some(f) => m.from_account(f),
+        None => m,
+    });
     let plan = send.plan();
     if let Some(eta) = plan.eta.filter(|e| *e >= Duration::from_secs(5)) {
         errln!(

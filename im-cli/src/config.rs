@@ -1,6 +1,12 @@
 //! Global options: each flag falls back to its environment variable, and a
 //! flag wins over the environment (also across the two credential kinds and
 //! the two endpoint kinds).
+//!
+//! Not clap's `env` attribute: a value read by clap no longer says whether
+//! it came from a flag or the environment (the derive API drops
+//! `value_source`), and "a flag wins over the environment across the two
+//! credential kinds" (`--usersig` given, `IM_SECRET_KEY` set) needs exactly
+//! that. The variables are still shown in `--help` ([env: ...]).
 
 use im_api::{Client, ClientBuilder, Region};
 

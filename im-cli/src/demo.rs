@@ -87,13 +87,7 @@ pub async fn run(g: &Globals) -> Exit {
         accounts.len()
     );
     let report = client
-        .fan_out(
-            batchsendmsg::Request::new(
-                Vec::<String>::new(),
-                [MsgElement::text("Your weekly digest")],
-            ),
-            accounts,
-        )
+        .fan_out(accounts, [MsgElement::text("Your weekly digest")])
         .send()
         .await;
     match report {

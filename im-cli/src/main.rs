@@ -104,6 +104,12 @@ enum Command {
     Emulator {
         #[arg(long, default_value = "127.0.0.1:8080")]
         listen: SocketAddr,
+        /// Call the app back here, as Tencent does once a callback URL is configured (e.g. `im callbacks serve`)
+        #[arg(long, value_name = "URL")]
+        callback_url: Option<String>,
+        /// Token the callbacks are signed with [env: IM_CALLBACK_TOKEN]; none: unsigned
+        #[arg(long, value_name = "TOKEN", requires = "callback_url")]
+        callback_token: Option<String>,
     },
     /// The offline tour: a group message, a batch send and a broadcast
     Demo,
@@ -161,7 +167,11 @@ async fn run(cli: Cli) -> Exit {
             msg_body,
         } => batch::run(&g, &to_file, from, text, msg_body).await,
         Command::Endpoints => endpoints::run(),
-        Command::Emulator { listen } => serve::run(&g, listen).await,
+        Command::Emulator {
+            listen,
+            callback_url,
+            callback_token,
+        } => serve::run(&g, listen, callback_url, callback_token).await,
         Command::Demo => demo::run(&g).await,
         Command::Callbacks { command } => callbacks::run(&g, command).await,
         Command::Spec { command } => spec::run(command),

@@ -10,11 +10,29 @@ use im_api::emulator::{emulated_endpoints, Emulator, NOT_EMULATED_CODE};
 use crate::config::Globals;
 use crate::{invalid, Exit};
 
-pub async fn run(g: &Globals, listen: SocketAddr) -> Exit {
+pub async fn run(
+    g: &Globals,
+    listen: SocketAddr,
+    callback_url: Option<String>,
+    callback_token: Option<String>,
+) -> Exit {
     if !listen.ip().is_loopback() {
         return invalid("the emulator listens on loopback addresses only");
     }
     let mut b = Emulator::builder().listen(listen).broadcast_enabled(true);
+    let callback = match callback_url {
+        None => None,
+        Some(url) => {
+            let Some(shown) = shown_url(&url) else {
+                return invalid("--callback-url must be an http:// or https:// URL");
+            };
+            let token = callback_token
+                .or_else(|| std::env::var("IM_CALLBACK_TOKEN").ok())
+                .unwrap_or_default();
+            b = b.callback(url, token.clone());
+            Some((shown, !token.is_empty()))
+        }
+    };
     match g.sdkappid_if_given() {
         Ok(Some(app)) => b = b.sdkappid(app),
         Ok(None) => {}
@@ -32,13 +50,13 @@ pub async fn run(g: &Globals, listen: SocketAddr) -> Exit {
         Ok(e) => e,
         Err(e) => return invalid(format!("cannot listen on {listen}: {e}")),
     };
-    banner(&emu, key_given.is_some());
+    banner(&emu, key_given.is_some(), callback);
     let _ = tokio::signal::ctrl_c().await;
     Exit::Ok
 }
 
 /// The start-up lines (stderr: stdout stays free for nothing else to mix in).
-fn banner(emu: &Emulator, key_given: bool) {
+fn banner(emu: &Emulator, key_given: bool, callback: Option<(String, bool)>) {
     let total = im_api::ROUTES.len();
     let emulated = emulated_endpoints().len();
     errln!(
@@ -64,6 +82,14 @@ fn banner(emu: &Emulator, key_given: bool) {
          and answer \"not emulated\" (ErrorCode {NOT_EMULATED_CODE}); `im endpoints` shows which",
         total - emulated
     );
+    if let Some((url, signed)) = callback {
+        let how = if signed {
+            "signed with the given token"
+        } else {
+            "unsigned: no token given"
+        };
+        errln!("  callbacks:  {url} ({how})");
+    }
     let secret = if key_given {
         String::new()
     } else {
@@ -75,6 +101,23 @@ fn banner(emu: &Emulator, key_given: bool) {
         sh_quote(emu.identifier()),
         emu.base_url()
     );
+}
+
+/// An http(s) URL as safe to print: without credentials or query (either
+/// may carry the app's secrets); `None` when it is not http(s).
+fn shown_url(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    if !matches!(scheme, "http" | "https") {
+        return None;
+    }
+    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let rest = &rest[..end];
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{host}{path}"))
 }
 
 /// A word as the shell reads it back: quoted unless plainly safe.
@@ -91,6 +134,22 @@ fn sh_quote(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn callback_urls_are_shown_without_secrets() {
+        use super::shown_url;
+        assert_eq!(
+            shown_url("https://u:p@hook.example/im?key=s#x").as_deref(),
+            Some("https://hook.example/im")
+        );
+        assert_eq!(
+            shown_url("http://127.0.0.1:9000").as_deref(),
+            Some("http://127.0.0.1:9000")
+        );
+        assert_eq!(shown_url("ftp://x/y"), None);
+        assert_eq!(shown_url("http://"), None);
+        assert_eq!(shown_url("hook.example"), None);
+    }
+
     #[test]
     fn shell_words() {
         assert_eq!(super::sh_quote("administrator"), "administrator");

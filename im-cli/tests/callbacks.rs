@@ -253,3 +253,99 @@ async fn the_emulator_calls_the_command_back() {
     assert_eq!(emu.inbox("bob").len(), 1);
     assert!(!out.contains(TOKEN) && !err.contains(TOKEN));
 }
+
+/// `im emulator --callback-url --callback-token` calls `im callbacks serve`
+/// back: both commands as users run them, nothing in-process.
+#[test]
+fn the_emulator_command_calls_the_callbacks_command_back() {
+    let server = start();
+    let listen = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().to_string()
+    };
+    let hook = format!("http://{}/im/callback?app=secret-query", server.addr);
+    let mut emu = im()
+        .args([
+            "emulator",
+            "--listen",
+            &listen,
+            "--callback-url",
+            &hook,
+            "--callback-token",
+            TOKEN,
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run im emulator");
+    let mut banner = String::new();
+    for line in BufReader::new(emu.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        banner.push_str(&line);
+        banner.push('\n');
+        if line.contains("export IM_SDKAPPID=") {
+            break;
+        }
+    }
+    assert!(
+        banner.contains(&format!(
+            "callbacks:  http://{}/im/callback (signed",
+            server.addr
+        )),
+        "{banner}"
+    );
+    assert!(
+        !banner.contains(TOKEN) && !banner.contains("secret-query"),
+        "{banner}"
+    );
+    let key = banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("IM_SECRET_KEY="))
+        .expect("the random key")
+        .to_owned();
+    let call = |path: &str, body: &str| {
+        let out = im()
+            .env("IM_SDKAPPID", DEFAULT_SDKAPPID.to_string())
+            .env("IM_IDENTIFIER", "administrator")
+            .env("IM_SECRET_KEY", &key)
+            .env("IM_BASE_URL", format!("http://{listen}"))
+            .args(["call", path, body])
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    call(
+        "im_open_login_svc/multiaccount_import",
+        r#"{"Accounts":["alice","bob"]}"#,
+    );
+    call(
+        "openim/sendmsg",
+        r#"{"From_Account":"alice","To_Account":"bob","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi"}}]}"#,
+    );
+    // The after-callback is sent in the background.
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = emu.kill();
+    let _ = emu.wait();
+    let (out, err) = server.stop();
+    let commands: Vec<String> = out
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["command"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        commands,
+        ["C2C.CallbackBeforeSendMsg", "C2C.CallbackAfterSendMsg"],
+        "stderr: {err}"
+    );
+}

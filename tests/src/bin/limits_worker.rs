@@ -18,7 +18,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use im_api::api::batchsendmsg;
 use im_api::fanout::FailureKind;
 use im_api::limiter::{Limits, OnUnreachable, RedisLimiter};
 use im_api::types::MsgElement;
@@ -121,10 +120,7 @@ async fn main() -> std::process::ExitCode {
         .build()
         .expect("client");
     let accounts = (args.first..args.first + args.count).map(|i| format!("u{i:06}"));
-    let mut send = client.fan_out(
-        batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("notice")]),
-        accounts,
-    );
+    let mut send = client.fan_out(accounts, [MsgElement::text("notice")]);
     if let Some(k) = args.items_per_call {
         send = send.max_items(k);
     }

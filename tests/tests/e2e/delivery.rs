@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use im_api::api::{batchsendmsg, send_broadcast_msg, send_group_msg};
+use im_api::api::{send_broadcast_msg, send_group_msg};
 use im_api::emulator::{Emulator, Fault, FaultPlan};
 use im_api::types::{GroupType, MsgElement};
 use im_api::{Client, EndpointError as _, RetryPolicy};
@@ -134,10 +134,7 @@ async fn fan_out_to_sixty_thousand_accounts() {
     let progress = Arc::new(std::sync::Mutex::new(Vec::new()));
     let seen = progress.clone();
     let report = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("system notice")]),
-            input,
-        )
+        .fan_out(input, [MsgElement::text("system notice")])
         .on_progress(move |p| seen.lock().unwrap().push(*p))
         .send()
         .await
@@ -183,16 +180,21 @@ async fn fan_out_reports_failed_calls_and_refuses_bad_templates() {
         .unwrap();
     emu.inject_for("openim/batchsendmsg", Fault::Code(90009));
     let report = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("x")]),
-            (0..1200).map(|i| format!("u{i}")),
-        )
+        .fan_out((0..1200).map(|i| format!("u{i}")), [MsgElement::text("x")])
+        .with(|m| m.from_account("u0").msg_life_time(60))
         .concurrency(1)
         .send()
         .await
         .unwrap();
     assert_eq!(report.requests, 3);
     assert_eq!(report.delivered, 700);
+    // Every chunk carries the template's options, not only the first.
+    let last = emu.inbox("u1199");
+    assert_eq!(last.len(), 1);
+    assert_eq!(
+        last[0].from, "u0",
+        "the sender set with `with` reached each chunk"
+    );
     assert_eq!(
         report.failed.len(),
         500,
@@ -203,10 +205,7 @@ async fn fan_out_reports_failed_calls_and_refuses_bad_templates() {
 
     let before = emu.stats().requests;
     let err = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), Vec::<MsgElement>::new()),
-            ["u1"],
-        )
+        .fan_out(["u1"], Vec::<MsgElement>::new())
         .send()
         .await
         .unwrap_err();

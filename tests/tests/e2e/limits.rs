@@ -362,10 +362,7 @@ async fn no_sliding_second_ever_exceeds_the_documented_rates() {
         let list = list.clone();
         tokio::spawn(async move {
             client
-                .fan_out(
-                    batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("n")]),
-                    list,
-                )
+                .fan_out(list, [MsgElement::text("n")])
                 .max_items(1)
                 .concurrency(32)
                 .send()
@@ -433,10 +430,7 @@ async fn a_recipient_quota_is_kept_and_the_estimate_is_honest() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let send = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("n")]),
-            list.clone(),
-        )
+        .fan_out(list.clone(), [MsgElement::text("n")])
         .on_progress(move |p| log.lock().unwrap().push((Instant::now(), *p)));
     let plan = send.plan();
     assert_eq!((plan.requests, plan.items_per_request), (25, 200));
@@ -488,10 +482,7 @@ async fn sixty_thousand_recipients_take_five_minutes_not_a_burst_then_refusals()
     let seen = Arc::new(Mutex::new(Vec::new()));
     let log = seen.clone();
     let send = client
-        .fan_out(
-            batchsendmsg::Request::new(Vec::<String>::new(), [MsgElement::text("n")]),
-            list.clone(),
-        )
+        .fan_out(list.clone(), [MsgElement::text("n")])
         .on_progress(move |p| log.lock().unwrap().push((Instant::now(), *p)));
     let plan = send.plan();
     assert_eq!(plan.requests, 120);

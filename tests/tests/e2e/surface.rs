@@ -10,7 +10,7 @@ use im_api::api::get_appid_group_list;
 use im_api::emulator::{Emulator, Fault};
 use im_api::raw::RawError;
 use im_api::types::GroupType;
-use im_api::{ENDPOINTS, Error, ROUTES, RetryClass, RetryPolicy};
+use im_api::{Error, RetryClass, RetryPolicy, ENDPOINTS, ROUTES};
 
 /// Reference rows that are deliberately not endpoints of the spec: a
 /// superseded service (replaced by the moderation APIs).
