@@ -14,8 +14,8 @@
 //! - After-callbacks are built from the request and the handler's reply and
 //!   sent fire-and-forget ([`Pending::fire`]).
 //!
-//! Emitted: `C2C.CallbackBeforeSendMsg`/`AfterSendMsg` (`openim/sendmsg`, and
-//! per recipient for `batchsendmsg`), `Group.CallbackBeforeSendMsg`/
+//! Emitted: `C2C.CallbackBeforeSendMsg`/`AfterSendMsg` (`openim/sendmsg`;
+//! `batchsendmsg` triggers none, as its page says), `Group.CallbackBeforeSendMsg`/
 //! `AfterSendMsg`/`SendMsgException`, `Group.CallbackBeforeCreateGroup`/
 //! `AfterCreateGroup`, `Group.CallbackBeforeInviteJoinGroup`/
 //! `AfterNewMemberJoin` (`add_group_member`), `Group.CallbackAfterMemberExit`
@@ -31,12 +31,12 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use super::reply::{Failure, Reply, fail, ok};
+use super::reply::{Reply, fail, ok};
 use super::shared::Shared;
 use crate::EndpointError as _;
 use crate::api::{
-    add_group_member, batchsendmsg, create_group, delete_group_member, destroy_group, friend_add,
-    friend_delete, send_group_msg, sendmsg,
+    add_group_member, create_group, delete_group_member, destroy_group, friend_add, friend_delete,
+    send_group_msg, sendmsg,
 };
 use crate::callbacks::{
     C2cAfterSendMsg, C2cBeforeSendMsg, C2cBeforeSendMsgAnswer, CallbackMeta, Event,
@@ -47,7 +47,7 @@ use crate::callbacks::{
     StateStateChange, TIMEOUT, sign,
 };
 use crate::types::{
-    AccountError, CallbackAccountPair, CallbackExitType, CallbackFriendClientCmd, CallbackJoinType,
+    CallbackAccountPair, CallbackExitType, CallbackFriendClientCmd, CallbackJoinType,
     CallbackStateAction, CallbackStateInfo, CallbackStateReason, ForbidCallbackControl,
     FriendAddType, FriendDeleteType, GroupMemberResult, GroupType, MemberAccount,
     MemberAddResultCode, MsgElement,
@@ -682,12 +682,6 @@ pub(crate) enum Pending {
         request: sendmsg::Request,
         from: String,
     },
-    Batch {
-        request: batchsendmsg::Request,
-        from: String,
-        /// Recipients the before-callback refused, with their codes.
-        refused: Vec<(String, i64)>,
-    },
     Group {
         request: send_group_msg::Request,
         from: String,
@@ -734,9 +728,6 @@ pub(crate) async fn before(
     let now = now_ms();
     if let Some(r) = request.downcast_mut::<sendmsg::Request>() {
         return c2c_send(shared, cb, caller, r, now).await;
-    }
-    if let Some(r) = request.downcast_mut::<batchsendmsg::Request>() {
-        return batch_send(shared, cb, caller, r, now).await;
     }
     if let Some(r) = request.downcast_mut::<send_group_msg::Request>() {
         return group_send(shared, cb, caller, r, now).await;
@@ -875,94 +866,6 @@ async fn c2c_send(
     })
 }
 
-/// One before-callback per recipient, concurrently; refused and dropped
-/// recipients leave the request. When several answers rewrite the message
-/// the first recipient's rewrite is used for all (one body per request).
-async fn batch_send(
-    shared: &Shared,
-    cb: &Arc<CallbackClient>,
-    caller: &str,
-    r: &mut batchsendmsg::Request,
-    now: i64,
-) -> Before {
-    let from = r.from_account.clone().unwrap_or_else(|| caller.to_owned());
-    let targets: Vec<String> = {
-        let st = shared.state();
-        if !st.has_account(&from) {
-            return Before::Dispatch(Pending::None);
-        }
-        r.to_account
-            .iter()
-            .filter(|t| st.has_account(t))
-            .cloned()
-            .collect()
-    };
-    let online_only = r.msg_life_time == Some(0) || r.online_only_flag == Some(true);
-    let mut asks = tokio::task::JoinSet::new();
-    for (i, to) in targets.iter().enumerate() {
-        let payload = c2c_before(
-            &from,
-            to,
-            r.msg_seq,
-            r.msg_random,
-            online_only,
-            &r.msg_body,
-            r.cloud_custom_data.as_ref(),
-            now,
-        );
-        let cb = cb.clone();
-        asks.spawn(async move {
-            let answer: Option<C2cBeforeSendMsgAnswer> =
-                cb.ask(&Event::C2cBeforeSendMsg(payload)).await;
-            (i, answer)
-        });
-    }
-    let mut answers: Vec<Option<C2cBeforeSendMsgAnswer>> = vec![None; targets.len()];
-    while let Some(joined) = asks.join_next().await {
-        if let Ok((i, a)) = joined {
-            answers[i] = a;
-        }
-    }
-    let (mut refused, mut dropped, mut rewritten) = (Vec::new(), Vec::new(), None);
-    for (to, answer) in targets.iter().zip(&answers) {
-        let (mut body, mut custom) = (r.msg_body.clone(), r.cloud_custom_data.clone());
-        match apply_c2c(&mut body, &mut custom, answer.as_ref()) {
-            Verdict::Proceed => {
-                if rewritten.is_none() && (body != r.msg_body || custom != r.cloud_custom_data) {
-                    rewritten = Some((body, custom));
-                }
-            }
-            Verdict::Refuse { code, .. } => refused.push((to.clone(), code)),
-            Verdict::Drop => dropped.push(to.clone()),
-        }
-    }
-    if let Some((body, custom)) = rewritten {
-        r.msg_body = body;
-        r.cloud_custom_data = custom;
-    }
-    r.to_account
-        .retain(|t| !dropped.contains(t) && !refused.iter().any(|(a, _)| a == t));
-    if r.to_account.is_empty() {
-        let time = now / 1000;
-        return Before::Answer(match refused.first() {
-            Some((_, code)) => fail(
-                *code,
-                "every recipient was refused by the before-send callback",
-            ),
-            None => ok(&batchsendmsg::Response {
-                msg_key: Some(format!("0_{}_{time}", r.msg_random.unwrap_or_default())),
-                msg_time: Some(time),
-                error_list: Vec::new(),
-            }),
-        });
-    }
-    Before::Dispatch(Pending::Batch {
-        request: r.clone(),
-        from,
-        refused,
-    })
-}
-
 async fn group_send(
     shared: &Shared,
     cb: &Arc<CallbackClient>,
@@ -1089,35 +992,6 @@ impl Pending {
                 }
                 reply
             }
-            Pending::Batch {
-                request: r,
-                from,
-                refused,
-            } => {
-                let (reply, failed) = with_refused_recipients(reply, &refused);
-                let body = match &reply {
-                    Ok(v) => Some(v.clone()),
-                    Err(f) => f.fields.clone(),
-                };
-                let resp =
-                    body.and_then(|v| serde_json::from_value::<batchsendmsg::Response>(v).ok());
-                if let Some(resp) = resp {
-                    let time = resp.msg_time.unwrap_or(now / 1000);
-                    for to in r.to_account.iter().filter(|t| !failed.contains(*t)) {
-                        events.push(Event::C2cAfterSendMsg(c2c_after(
-                            &from,
-                            to,
-                            r.msg_random,
-                            r.msg_life_time == Some(0),
-                            &r.msg_body,
-                            r.cloud_custom_data.as_ref(),
-                            time,
-                            resp.msg_key.as_ref(),
-                        )));
-                    }
-                }
-                reply
-            }
             Pending::Group {
                 request: r,
                 from,
@@ -1227,64 +1101,6 @@ impl Pending {
         }
         reply
     }
-}
-
-/// Adds the recipients a before-callback refused to a batch reply's
-/// `ErrorList` (a full success becomes the partial-failure shape). Returns
-/// the reply and every recipient that did not get the message.
-fn with_refused_recipients(reply: Reply, refused: &[(String, i64)]) -> (Reply, Vec<String>) {
-    let errors = refused.iter().map(|(to, code)| AccountError {
-        to_account: to.clone(),
-        error_code: *code,
-        error_info: None,
-    });
-    let (body, code, info, was_ok) = match reply {
-        Ok(v) => (Some(v), None, String::new(), true),
-        Err(f) => (f.fields, f.code, f.info, false),
-    };
-    let Some(mut resp) = body
-        .clone()
-        .and_then(|v| serde_json::from_value::<batchsendmsg::Response>(v).ok())
-    else {
-        let failed = refused.iter().map(|(a, _)| a.clone()).collect();
-        let reply = if was_ok {
-            Ok(body.unwrap_or(Value::Null))
-        } else {
-            Err(Failure {
-                action: None,
-                code,
-                info,
-                fields: body,
-            })
-        };
-        return (reply, failed);
-    };
-    resp.error_list.extend(errors);
-    let failed = resp
-        .error_list
-        .iter()
-        .map(|e| e.to_account.clone())
-        .collect();
-    let fields = serde_json::to_value(&resp).ok();
-    let reply = if was_ok && refused.is_empty() {
-        Ok(fields.unwrap_or(Value::Null))
-    } else if was_ok {
-        // The handler's shape for a partial failure: FAIL without ErrorCode, with the list.
-        Err(Failure {
-            action: None,
-            code: None,
-            info: String::new(),
-            fields,
-        })
-    } else {
-        Err(Failure {
-            action: None,
-            code,
-            info,
-            fields,
-        })
-    };
-    (reply, failed)
 }
 
 #[cfg(test)]

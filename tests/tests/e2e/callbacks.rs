@@ -567,3 +567,32 @@ async fn forbid_callback_control_skips_the_callbacks() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(seen.lock().unwrap().is_empty());
 }
+
+/// batchsendmsg's page: "this API does not trigger callbacks" (and does not
+/// check a global mute of the sender), unlike sendmsg.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batchsendmsg_triggers_no_callback() {
+    let (url, seen, _server) = webhook(TOKEN).await;
+    let emu = emulator(&url, TOKEN).await;
+    let client = bare(&emu);
+    client
+        .batchsendmsg(
+            im_api::api::batchsendmsg::Request::new(
+                ["bob", "carol"],
+                [MsgElement::text("forbidden but batch")],
+            )
+            .from_account("alice"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(texts(&emu, "bob"), ["forbidden but batch"]);
+    assert_eq!(texts(&emu, "carol"), ["forbidden but batch"]);
+    // A later sendmsg's callbacks arrive; none came from the batch before it.
+    client.sendmsg(c2c("after the batch")).await.unwrap();
+    wait_for(&seen, "C2C after-send", |e| {
+        matches!(e, Event::C2cAfterSendMsg(_))
+    })
+    .await;
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 2, "only sendmsg's two callbacks: {seen:?}");
+}

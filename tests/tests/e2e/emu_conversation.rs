@@ -124,6 +124,8 @@ async fn sends_make_conversations_and_deletes_remove_them() {
         .collect();
     assert!(kinds.iter().all(|(c2c, named)| c2c == named));
     assert!(peers(&conversations(&client, "carol").await).contains("alice"));
+    // The sender of a group message lists the group too.
+    assert!(peers(&conversations(&client, "bob").await).contains(GROUP));
 
     // Deleting with ClearRamble hides the one-to-one history for the owner only.
     assert_eq!(history(&client, "alice", "bob").await, 2);

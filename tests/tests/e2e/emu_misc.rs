@@ -240,7 +240,7 @@ async fn follow_lists_page_to_the_end_with_profiles() {
 
 #[tokio::test]
 async fn global_mutes_read_back_and_lift() {
-    let emu = emulator(&["alice"]).await;
+    let emu = emulator(&["alice", "bob"]).await;
     let client = emu.client();
     client
         .setnospeaking(setnospeaking::Request::new("alice").c2c_msg_nospeaking_time(3600))
@@ -259,6 +259,20 @@ async fn global_mutes_read_back_and_lift() {
         "{got:?}"
     );
     assert_eq!(got.group_msg_nospeaking_time, u32::MAX, "permanent");
+    // While the one-to-one mute runs, alice's sendmsg fails with 20012 (the
+    // setnospeaking page); batchsendmsg does not check mutes (its page).
+    let hi = || [im_api::types::MsgElement::text("hi")];
+    let err = client
+        .sendmsg(sendmsg::Request::new("bob", hi()).from_account("alice"))
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), Some(&sendmsg::Error::SenderGloballyMuted));
+    assert_eq!(err.code(), Some(20012));
+    client
+        .batchsendmsg(im_api::api::batchsendmsg::Request::new(["bob"], hi()).from_account("alice"))
+        .await
+        .unwrap();
+    assert_eq!(emu.inbox("bob").len(), 1, "only the batch message arrived");
 
     client
         .setnospeaking(
@@ -276,6 +290,11 @@ async fn global_mutes_read_back_and_lift() {
         (got.c2c_msg_nospeaking_time, got.group_msg_nospeaking_time),
         (0, 0)
     );
+    client
+        .sendmsg(sendmsg::Request::new("bob", hi()).from_account("alice"))
+        .await
+        .unwrap();
+    assert_eq!(emu.inbox("bob").len(), 2, "the mute is lifted");
 
     let err = client
         .setnospeaking(setnospeaking::Request::new("ghost").c2c_msg_nospeaking_time(60))

@@ -232,6 +232,12 @@ fn send(cx: &mut Ctx<'_>, r: sendmsg::Request) -> Reply {
             format!("To_Account {} is not imported", r.to_account),
         );
     }
+    if super::global_mute::c2c_muted(cx.st, &from, cx.unix) {
+        return fail_with(
+            sendmsg::Error::SenderGloballyMuted,
+            format!("{from} is muted for one-to-one messages"),
+        );
+    }
     let random = r.msg_random.unwrap_or_default();
     let dedup = key((
         meta.path,

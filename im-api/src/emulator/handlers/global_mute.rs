@@ -1,9 +1,8 @@
 //! Global mutes (`openconfigsvr/setnospeaking`, `getnospeaking`): per
 //! account, one end time for one-to-one sends and one for group sends.
 //! send_group_msg refuses a sender whose group mute runs ([`group_muted`],
-//! 10017 as the pages say). The one-to-one mute is stored and read back but
-//! not applied: the code the pages give for it (20012) is not in the spec's
-//! catalogue yet.
+//! 10017 as the pages say) and sendmsg one whose one-to-one mute runs
+//! ([`c2c_muted`], 20012); batchsendmsg does not check mutes (its page).
 
 use std::collections::HashMap;
 
@@ -31,6 +30,15 @@ impl GlobalMuteState {
     pub(crate) fn forget(&mut self, account: &str) {
         self.mutes.remove(account);
     }
+}
+
+/// Whether `account`'s global one-to-one mute runs at `now`.
+pub(crate) fn c2c_muted(st: &State, account: &str, now: i64) -> bool {
+    st.families
+        .global_mute
+        .mutes
+        .get(account)
+        .is_some_and(|m| m.c2c_until > now)
 }
 
 /// Whether `account`'s global group mute runs at `now`.

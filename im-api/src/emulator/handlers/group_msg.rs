@@ -355,6 +355,9 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
             .cloned()
             .collect()
     };
+    // The sender's own conversation list shows the group too (not for
+    // targeted messages, which only their targets see).
+    let sender_sees = r.to_account.is_empty() && group.members.contains_key(&from);
     if stored {
         let receipt = r.need_read_receipt == Some(true);
         let extension = r.support_message_extension == Some(true);
@@ -370,6 +373,12 @@ fn send(cx: &mut Ctx<'_>, r: send_group_msg::Request) -> Reply {
             .families
             .conversation
             .touch_group(m, &r.group_id, unix);
+    }
+    if sender_sees {
+        cx.st
+            .families
+            .conversation
+            .touch_group(&from, &r.group_id, unix);
     }
     let answer = ok(&send_group_msg::Response {
         msg_time: unix,

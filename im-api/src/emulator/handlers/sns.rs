@@ -1031,7 +1031,7 @@ fn lists_add(cx: &mut Ctx<'_>, r: group_add::Request) -> Reply {
         } else {
             result(
                 to,
-                E::RelationInvalidParameter.code(),
+                E::NotAFriend.code(),
                 "Err_SNS_GroupAdd_ToTinyId_Not_Friend",
             )
         };
