@@ -649,6 +649,28 @@ fn delete_all(cx: &mut Ctx<'_>, r: friend_delete_all::Request) -> Reply {
     ok_empty()
 }
 
+/// For each target: whether `holds(from, to)` and (when `both`) whether
+/// `holds(to, from)`; `None` for a target that is not imported.
+fn directions(
+    cx: &Ctx<'_>,
+    from: &str,
+    targets: &[String],
+    both: bool,
+    holds: fn(&SnsState, &str, &str) -> bool,
+) -> Vec<(String, Option<(bool, bool)>)> {
+    let sns = &cx.st.families.sns;
+    targets
+        .iter()
+        .map(|to| {
+            let pair = cx
+                .st
+                .has_account(to)
+                .then(|| (holds(sns, from, to), both && holds(sns, to, from)));
+            (to.clone(), pair)
+        })
+        .collect()
+}
+
 fn check(cx: &mut Ctx<'_>, r: friend_check::Request) -> Reply {
     use friend_check::Error as E;
     if !cx.st.has_account(&r.from_account) {
@@ -662,30 +684,34 @@ fn check(cx: &mut Ctx<'_>, r: friend_check::Request) -> Reply {
         FriendCheckType::Single => false,
         _ => return fail_with(E::RelationInvalidParameter, "unknown CheckType"),
     };
-    let sns = &cx.st.families.sns;
     let mut info_item = Vec::new();
     let mut fail_account = Vec::new();
-    for to in &r.to_account {
-        if !cx.st.has_account(to) {
+    let pairs = directions(
+        cx,
+        &r.from_account,
+        &r.to_account,
+        both,
+        SnsState::is_friend,
+    );
+    for (to, pair) in pairs {
+        let Some(pair) = pair else {
             fail_account.push(to.clone());
             info_item.push(FriendCheckResult {
-                to_account: to.clone(),
+                to_account: to,
                 relation: None,
                 result_code: E::RelationAccountNotImported.code(),
                 result_info: Some("the account is not imported".into()),
             });
             continue;
-        }
-        let a_with_b = sns.is_friend(&r.from_account, to);
-        let b_with_a = both && sns.is_friend(to, &r.from_account);
-        let relation = match (a_with_b, b_with_a) {
+        };
+        let relation = match pair {
             (true, true) => FriendRelation::BothWay,
             (true, false) => FriendRelation::AWithB,
             (false, true) => FriendRelation::BWithA,
             (false, false) => FriendRelation::NoRelation,
         };
         info_item.push(FriendCheckResult {
-            to_account: to.clone(),
+            to_account: to,
             relation: Some(relation),
             result_code: 0,
             result_info: Some(String::new()),
@@ -955,30 +981,28 @@ fn check_blocked(cx: &mut Ctx<'_>, r: black_list_check::Request) -> Reply {
         BlackCheckType::Single => false,
         _ => return fail_with(E::RelationInvalidParameter, "unknown CheckType"),
     };
-    let sns = &cx.st.families.sns;
     let mut items = Vec::new();
     let mut fail_account = Vec::new();
-    for to in &r.to_account {
-        if !cx.st.has_account(to) {
+    let pairs = directions(cx, &r.from_account, &r.to_account, both, SnsState::blocks);
+    for (to, pair) in pairs {
+        let Some(pair) = pair else {
             fail_account.push(to.clone());
             items.push(BlackListCheckResult {
-                to_account: to.clone(),
+                to_account: to,
                 relation: None,
                 result_code: E::RelationAccountNotImported.code(),
                 result_info: Some("the account is not imported".into()),
             });
             continue;
-        }
-        let a_blocks_b = sns.blocks(&r.from_account, to);
-        let b_blocks_a = both && sns.blocks(to, &r.from_account);
-        let relation = match (a_blocks_b, b_blocks_a) {
+        };
+        let relation = match pair {
             (true, true) => BlackRelation::BothWay,
             (true, false) => BlackRelation::AWithB,
             (false, true) => BlackRelation::BWithA,
             (false, false) => BlackRelation::No,
         };
         items.push(BlackListCheckResult {
-            to_account: to.clone(),
+            to_account: to,
             relation: Some(relation),
             result_code: 0,
             result_info: Some(String::new()),
