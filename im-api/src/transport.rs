@@ -139,15 +139,14 @@ impl Transport {
     }
 }
 
-/// What a query value keeps unencoded: RFC 3986's unreserved characters,
-/// plus `*`, which UserSig's base64 alphabet uses for `+` and which a query
-/// may carry as is (Tencent's own samples send it raw).
+/// What a query value keeps unencoded: RFC 3986's unreserved characters.
+/// Everything else is percent-encoded, including the `*` of UserSig's
+/// base64 alphabet (a server decodes `%2A` back to `*`).
 const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'_')
     .remove(b'.')
-    .remove(b'~')
-    .remove(b'*');
+    .remove(b'~');
 
 /// Percent-encode a query value onto `out`.
 fn encode_component(s: &str, out: &mut String) {
@@ -270,6 +269,6 @@ mod tests {
         assert_eq!(s, "a%20b%26c%3Dd%2F%C3%A9");
         let mut sig = String::new();
         encode_component("eJw*abc-_", &mut sig);
-        assert_eq!(sig, "eJw*abc-_");
+        assert_eq!(sig, "eJw%2Aabc-_");
     }
 }

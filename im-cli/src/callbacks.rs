@@ -24,8 +24,13 @@ pub enum Callbacks {
         /// Address to listen on (Tencent must reach it: put HTTPS in front)
         #[arg(long, default_value = "127.0.0.1:8090")]
         listen: SocketAddr,
-        /// Callback authentication token set in the console [env: IM_CALLBACK_TOKEN]
-        #[arg(long, value_name = "TOKEN")]
+        /// Callback authentication token set in the console
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "IM_CALLBACK_TOKEN",
+            hide_env_values = true
+        )]
         token: Option<String>,
         /// How far RequestTime may be from this machine's clock, either way
         #[arg(long, value_name = "SECONDS", default_value_t = 60)]
@@ -48,11 +53,7 @@ async fn serve(g: &Globals, listen: SocketAddr, token: Option<String>, window: u
         Ok(app) => app,
         Err(e) => return invalid(e),
     };
-    let token = token.filter(|t| !t.is_empty()).or_else(|| {
-        std::env::var("IM_CALLBACK_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty())
-    });
+    let token = token.filter(|t| !t.is_empty());
     let Some(token) = token else {
         return invalid(
             "missing --token (or IM_CALLBACK_TOKEN): the console's callback authentication token",

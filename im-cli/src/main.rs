@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use config::Globals;
 
@@ -107,8 +107,14 @@ enum Command {
         /// Call the app back here, as Tencent does once a callback URL is configured (e.g. `im callbacks serve`)
         #[arg(long, value_name = "URL")]
         callback_url: Option<String>,
-        /// Token the callbacks are signed with [env: IM_CALLBACK_TOKEN]; none: unsigned
-        #[arg(long, value_name = "TOKEN", requires = "callback_url")]
+        /// Token the callbacks are signed with; none: unsigned
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            requires = "callback_url",
+            env = "IM_CALLBACK_TOKEN",
+            hide_env_values = true
+        )]
         callback_token: Option<String>,
     },
     /// The offline tour: a group message, a batch send and a broadcast
@@ -126,7 +132,12 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.globals.note_sources(&matches);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -26,9 +26,7 @@ pub async fn run(
             let Some(shown) = shown_url(&url) else {
                 return invalid("--callback-url must be an http:// or https:// URL");
             };
-            let token = callback_token
-                .or_else(|| std::env::var("IM_CALLBACK_TOKEN").ok())
-                .unwrap_or_default();
+            let token = callback_token.unwrap_or_default();
             b = b.callback(url, token.clone());
             Some((shown, !token.is_empty()))
         }

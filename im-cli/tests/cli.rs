@@ -974,3 +974,23 @@ async fn credentials_in_the_base_url_are_never_echoed() {
         );
     }
 }
+
+/// clap reads the environment, and `--help` names the variables without
+/// their values: a secret in the environment never reaches the help text.
+#[tokio::test]
+async fn help_names_the_variables_but_not_their_values() {
+    let secret = "env-secret-never-in-help-7c1d";
+    let out = im(
+        &[("IM_SECRET_KEY", secret), ("IM_USERSIG", secret)],
+        &["--help"],
+        None,
+    )
+    .await;
+    assert_eq!(code(&out), 0);
+    let help = text(&out.stdout);
+    assert!(
+        help.contains("IM_SECRET_KEY") && help.contains("IM_USERSIG"),
+        "{help}"
+    );
+    assert!(!help.contains(secret), "{help}");
+}
