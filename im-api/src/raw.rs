@@ -27,8 +27,9 @@ pub struct Rejection {
 pub struct Parsed {
     /// The typed request (`R` of the route).
     pub request: Box<dyn Any + Send>,
-    /// Top-level keys the spec does not model: accepted and ignored, as
-    /// Tencent's server ignores keys it does not use.
+    /// Keys the spec does not model: accepted and ignored, as Tencent's
+    /// server ignores keys it does not use. Top-level keys by name, nested
+    /// ones by path (`MsgBody[0].MsgContent.Bogus`).
     pub unknown: Vec<String>,
 }
 
@@ -325,8 +326,45 @@ where
             message: v.to_string(),
         });
     }
+    // Nested keys the typed request dropped: what was sent but is not in
+    // its encoding (an explicit null counts as absent, not as unknown).
+    if let Ok(Value::Object(encoded)) = serde_json::to_value(&request) {
+        for (key, value) in &body.map {
+            if let Some(kept) = encoded.get(key) {
+                dropped_keys(value, kept, key, &mut unknown);
+            }
+        }
+    }
     Ok(Parsed {
         request: Box::new(request),
         unknown,
     })
+}
+
+/// Most nested unknown keys listed per body (a body may hold any number).
+const MAX_NESTED_UNKNOWN: usize = 64;
+
+/// Paths under `path` of object keys in `sent` that `kept` does not have.
+fn dropped_keys(sent: &Value, kept: &Value, path: &str, out: &mut Vec<String>) {
+    match (sent, kept) {
+        (Value::Object(s), Value::Object(k)) => {
+            for (key, value) in s {
+                if out.len() >= MAX_NESTED_UNKNOWN {
+                    return;
+                }
+                let here = format!("{path}.{key}");
+                match k.get(key) {
+                    Some(inner) => dropped_keys(value, inner, &here, out),
+                    None if !value.is_null() => out.push(here),
+                    None => {}
+                }
+            }
+        }
+        (Value::Array(s), Value::Array(k)) => {
+            for (i, (a, b)) in s.iter().zip(k).enumerate() {
+                dropped_keys(a, b, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
 }

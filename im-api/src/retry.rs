@@ -4,6 +4,12 @@
 //! and the `random` query value never change between attempts, so the
 //! server's dedup (`Random`/`MsgRandom` within its window) keeps delivery
 //! exactly-once when an attempt succeeded but its answer was lost.
+//!
+//! Written here rather than taken from a crate (`backoff`, `tokio-retry`):
+//! the class comes from the spec's catalogue per code, rate-limited codes
+//! start from a longer wait, a refused UserSig is re-signed once outside the
+//! attempt count, and the deadline spans the attempts but not the limiter's
+//! wait; a generic crate fits none of that and would add weight.
 
 use std::time::Duration;
 

@@ -8,7 +8,7 @@
 
 use std::io::Read;
 
-use im_api::raw::{parse_body, RawError, Route};
+use im_api::raw::{parse_body, Body, RawError, Route};
 use im_api::{EndpointMeta, Error};
 use serde_json::{Map, Value};
 
@@ -53,14 +53,17 @@ pub async fn run(g: &Globals, endpoint: &str, body: Option<&str>, strict: bool) 
         Ok(b) => b,
         Err(e) => return invalid(format!("invalid body, nothing sent: {e}")),
     };
-    if !report_unknown(meta, &parsed.map, strict) {
+    let (body, randoms) = fill_random(meta, &raw, &parsed.map);
+    // Unknown keys as the typed request sees the body that is sent (with
+    // its filled Random, which the spec requires).
+    let sent = parse_body(&body).unwrap_or(parsed);
+    if !report_unknown(route, &sent.map, &sent, strict) {
         return invalid("--strict: the body has fields the spec does not model; nothing sent");
     }
     let client = match g.client() {
         Ok(c) => c,
         Err(e) => return invalid(e),
     };
-    let (body, randoms) = fill_random(meta, &raw, &parsed.map);
     match client.call_raw(endpoint, &body).await {
         Ok(resp) => {
             outln!(
@@ -102,16 +105,25 @@ pub async fn run(g: &Globals, endpoint: &str, body: Option<&str>, strict: bool) 
     }
 }
 
-/// Warn about (or, when `strict`, refuse) top-level keys the spec does not
-/// model. Returns whether the body may be sent.
-fn report_unknown(meta: &EndpointMeta, map: &Map<String, Value>, strict: bool) -> bool {
-    let unknown: Vec<&str> = map
-        .keys()
-        .map(String::as_str)
-        .filter(|k| meta.field(k).is_none())
-        .collect();
+/// Warn about (or, when `strict`, refuse) keys the spec does not model, at
+/// the top level and nested (as the typed request sees them; a body the
+/// spec refuses is reported when it is checked for sending). Returns
+/// whether the body may be sent.
+fn report_unknown(route: &Route, map: &Map<String, Value>, body: &Body, strict: bool) -> bool {
+    let meta = route.meta;
+    let unknown: Vec<String> = match (route.parse)(body) {
+        Ok(parsed) => parsed.unknown,
+        Err(_) => map
+            .keys()
+            .filter(|k| meta.field(k).is_none())
+            .cloned()
+            .collect(),
+    };
     for key in unknown.iter().take(MAX_UNKNOWN_SHOWN) {
-        let hint = closest_field(key, meta, map)
+        let nested = key.contains(['.', '[']);
+        let hint = (!nested)
+            .then(|| closest_field(key, meta, map))
+            .flatten()
             .map(|f| format!("; did you mean {f}?"))
             .unwrap_or_default();
         let what = format!("unknown field {} for {}{hint}", shown(key), meta.command);
@@ -291,13 +303,22 @@ mod tests {
 
     #[test]
     fn unknown_fields_warn_unless_strict() {
-        let meta = &account_import::META;
-        let body = serde_json::json!({"UserID": "a", "Extra": 1});
-        let map = body.as_object().unwrap();
-        assert!(report_unknown(meta, map, false));
-        assert!(!report_unknown(meta, map, true));
-        let known = serde_json::json!({"UserID": "a", "Nick": "n"});
-        assert!(report_unknown(meta, known.as_object().unwrap(), true));
+        let route = Route::find("im_open_login_svc/account_import").unwrap();
+        let check = |raw: &str, strict: bool| {
+            let body = parse_body(raw.as_bytes()).unwrap();
+            report_unknown(route, &body.map.clone(), &body, strict)
+        };
+        assert!(check(r#"{"UserID": "a", "Extra": 1}"#, false));
+        assert!(!check(r#"{"UserID": "a", "Extra": 1}"#, true));
+        assert!(check(r#"{"UserID": "a", "Nick": "n"}"#, true));
+        // Nested: a key inside a message element the spec does not model.
+        let send = Route::find("openim/sendmsg").unwrap();
+        let raw = r#"{"To_Account":"b","MsgRandom":1,"MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"x","Bogus":1}}]}"#;
+        let body = parse_body(raw.as_bytes()).unwrap();
+        let parsed = (send.parse)(&body).unwrap();
+        assert_eq!(parsed.unknown, ["MsgBody[0].MsgContent.Bogus"]);
+        assert!(report_unknown(send, &body.map.clone(), &body, false));
+        assert!(!report_unknown(send, &body.map.clone(), &body, true));
     }
 
     #[test]

@@ -994,3 +994,30 @@ async fn help_names_the_variables_but_not_their_values() {
     );
     assert!(!help.contains(secret), "{help}");
 }
+
+/// Keys nested in a message element are checked like top-level ones: a
+/// warning with their path (sent anyway), refused with --strict; a nested
+/// type error names the inner field.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nested_unknown_keys_warn_with_their_path() {
+    let emu = emulator().await;
+    let g = creds(&emu);
+    let send = "openim/sendmsg";
+    let body = r#"{"From_Account":"alice","To_Account":"bob","MsgBody":[{"MsgType":"TIMTextElem","MsgContent":{"Text":"hi","Bogus":1}}]}"#;
+    let out = im(&[], &args(&g, &["call", send, body]), None).await;
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("warning: unknown field MsgBody[0].MsgContent.Bogus for sendmsg"),
+        "{err}"
+    );
+    assert_eq!(emu.inbox("bob").len(), 1);
+    let before = emu.stats().requests;
+    let out = im(&[], &args(&g, &["call", "--strict", send, body]), None).await;
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert_eq!(emu.stats().requests, before, "nothing sent");
+    let null_text = body.replace(r#""Text":"hi","Bogus":1"#, r#""Text":null"#);
+    let out = im(&[], &args(&g, &["call", send, &null_text]), None).await;
+    assert_eq!(code(&out), 2);
+    assert!(text(&out.stderr).contains("Text"), "{}", text(&out.stderr));
+}
