@@ -2,6 +2,7 @@
 //! one link of im-api and hyper instead of one per file.
 
 mod callbacks;
+mod client_limits;
 mod delivery;
 mod emu_conversation;
 mod emu_group;
