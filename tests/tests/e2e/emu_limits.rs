@@ -590,3 +590,27 @@ async fn an_escaped_msg_body_over_12000_bytes_on_the_wire_is_refused() {
     assert_eq!(v["ErrorCode"], 0, "{v}");
     assert_eq!(emu.group_messages("@TGS#G").len(), 2);
 }
+
+/// A profile value of the wrong JSON type for its tag is answered 40610
+/// (the page's code), not the generic parse error 40001; a body that is
+/// not JSON still gets 40001.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_profile_value_of_the_wrong_type_is_40610() {
+    let emu = Emulator::builder()
+        .accounts(["alice"])
+        .start()
+        .await
+        .unwrap();
+    let q = query(&emu);
+    let path = "/v4/profile/portrait_set";
+    let wrong =
+        r#"{"From_Account":"alice","ProfileItem":[{"Tag":"Tag_Profile_IM_Nick","Value":5}]}"#;
+    let answer = post(&emu, path, &q, wrong.into()).await;
+    assert_eq!(answer["ErrorCode"], 40610, "{answer}");
+    let answer = post(&emu, path, &q, "{not json".into()).await;
+    assert_eq!(answer["ErrorCode"], 40001, "{answer}");
+    let right =
+        r#"{"From_Account":"alice","ProfileItem":[{"Tag":"Tag_Profile_IM_Nick","Value":"Al"}]}"#;
+    let answer = post(&emu, path, &q, right.into()).await;
+    assert_eq!(answer["ErrorCode"], 0, "{answer}");
+}
