@@ -328,7 +328,10 @@ where
     }
     // Nested keys the typed request dropped: what was sent but is not in
     // its encoding (an explicit null counts as absent, not as unknown).
-    if let Ok(Value::Object(encoded)) = serde_json::to_value(&request) {
+    // Re-encoding costs a little per request: only bodies with nested
+    // values can hold nested keys.
+    let nested = body.map.values().any(|v| v.is_object() || v.is_array());
+    if let Some(Ok(Value::Object(encoded))) = nested.then(|| serde_json::to_value(&request)) {
         for (key, value) in &body.map {
             if let Some(kept) = encoded.get(key) {
                 dropped_keys(value, kept, key, &mut unknown);

@@ -94,7 +94,7 @@ impl Transport {
             too_large: None,
             source: Some(Box::new(e.without_url())),
         };
-        let mut resp = self
+        let resp = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -118,25 +118,51 @@ impl Transport {
             too_large: Some(max),
             source: None,
         };
-        if resp.content_length().is_some_and(|n| n > max as u64) {
-            return Err(too_large());
-        }
         let not_emulated = resp
             .headers()
             .get("x-im-emulator")
             .is_some_and(|v| v.as_bytes() == b"not-emulated");
-        let mut buf = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(strip)? {
-            if buf.len() + chunk.len() > max {
-                return Err(too_large());
-            }
-            buf.extend_from_slice(&chunk);
-        }
+        let buf = read_capped(resp, max).await.map_err(|e| match e {
+            ReadError::TooLarge => too_large(),
+            ReadError::Transport(e) => strip(e),
+        })?;
         Ok(Answer {
             body: Bytes::from(buf),
             not_emulated,
         })
     }
+}
+
+/// Why a body could not be read whole.
+pub(crate) enum ReadError {
+    /// Over the cap (declared or while reading).
+    TooLarge,
+    /// The connection failed while reading.
+    Transport(reqwest::Error),
+}
+
+/// A response body of at most `max` bytes, refused as soon as its declared
+/// length or the bytes read go over.
+pub(crate) async fn read_capped(
+    mut resp: reqwest::Response,
+    max: usize,
+) -> Result<Vec<u8>, ReadError> {
+    if resp.content_length().is_some_and(|n| n > max as u64) {
+        return Err(ReadError::TooLarge);
+    }
+    let mut buf = Vec::new();
+    while let Some(chunk) = resp.chunk().await.map_err(ReadError::Transport)? {
+        if buf.len() + chunk.len() > max {
+            return Err(ReadError::TooLarge);
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
+}
+
+/// A query value, percent-encoded (for `format!`/`push_str`).
+pub(crate) fn query_value(s: &str) -> percent_encoding::PercentEncode<'_> {
+    percent_encoding::utf8_percent_encode(s, QUERY_VALUE)
 }
 
 /// What a query value keeps unencoded: RFC 3986's unreserved characters.
@@ -152,11 +178,7 @@ const QUERY_VALUE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUM
 fn encode_component(s: &str, out: &mut String) {
     use std::fmt::Write;
     // Writing to a String cannot fail.
-    let _ = write!(
-        out,
-        "{}",
-        percent_encoding::utf8_percent_encode(s, QUERY_VALUE)
-    );
+    let _ = write!(out, "{}", query_value(s));
 }
 
 /// Check a base URL: http(s), no credentials, query or fragment, and plain

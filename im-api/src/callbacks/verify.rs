@@ -77,13 +77,6 @@ pub struct CallbackQuery {
     pub other: Vec<(String, String)>,
 }
 
-fn decode_component(s: &str) -> String {
-    let spaced = s.replace('+', " ");
-    percent_encoding::percent_decode_str(&spaced)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 impl CallbackQuery {
     /// Parses a query string (without the `?`). Parameter names are matched
     /// without regard to case; a repeated security-relevant parameter
@@ -91,9 +84,8 @@ impl CallbackQuery {
     /// so a proxy and this code cannot read different values.
     pub fn parse(query: &str) -> Result<Self, Refusal> {
         let mut q = CallbackQuery::default();
-        for pair in query.split('&').filter(|p| !p.is_empty()) {
-            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-            let (k, v) = (decode_component(k), decode_component(v));
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            let (k, v) = (k.into_owned(), v.into_owned());
             let slot = match k.to_ascii_lowercase().as_str() {
                 "sdkappid" => &mut q.sdkappid,
                 "callbackcommand" => &mut q.callback_command,

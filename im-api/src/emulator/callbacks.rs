@@ -27,7 +27,6 @@
 use std::any::Any;
 use std::sync::Arc;
 
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -46,6 +45,7 @@ use crate::callbacks::{
     GroupBeforeSendMsgAnswer, GroupSendMsgException, SnsFriendAdd, SnsFriendDelete,
     StateStateChange, TIMEOUT, sign,
 };
+use crate::transport::{ReadError, query_value, read_capped};
 use crate::types::{
     CallbackAccountPair, CallbackExitType, CallbackFriendClientCmd, CallbackJoinType,
     CallbackStateAction, CallbackStateInfo, CallbackStateReason, ForbidCallbackControl,
@@ -64,13 +64,6 @@ const REST_PLATFORM: &str = "RESTAPI";
 const CLIENT_IP: &str = "127.0.0.1";
 /// The largest answer body read from the app.
 const MAX_ANSWER: usize = 1 << 20;
-
-/// Query values: everything but unreserved characters is percent-encoded.
-const QUERY: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'.')
-    .remove(b'_')
-    .remove(b'~');
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -144,16 +137,13 @@ impl CallbackClient {
         url.push_str(&format!(
             "SdkAppid={}&CallbackCommand={}&contenttype=json",
             self.sdkappid,
-            utf8_percent_encode(command, QUERY)
+            query_value(command)
         ));
         if sends("ClientIP") {
             url.push_str(&format!("&ClientIP={CLIENT_IP}"));
         }
         if sends("OptPlatform") {
-            url.push_str(&format!(
-                "&OptPlatform={}",
-                utf8_percent_encode(platform, QUERY)
-            ));
+            url.push_str(&format!("&OptPlatform={}", query_value(platform)));
         }
         if !self.token.is_empty() {
             // Authentication is a setting of the whole app: every command is signed.
@@ -177,7 +167,7 @@ impl CallbackClient {
                 CallbackError::Transport
             }
         };
-        let mut resp = self
+        let resp = self
             .http
             .post(url)
             .header(reqwest::header::CONTENT_TYPE, "application/json")
@@ -189,13 +179,10 @@ impl CallbackClient {
         if status != 200 {
             return Err(CallbackError::Status(status));
         }
-        let mut buf = Vec::new();
-        while let Some(chunk) = resp.chunk().await.map_err(strip)? {
-            if buf.len() + chunk.len() > MAX_ANSWER {
-                return Err(CallbackError::NotJson);
-            }
-            buf.extend_from_slice(&chunk);
-        }
+        let buf = read_capped(resp, MAX_ANSWER).await.map_err(|e| match e {
+            ReadError::TooLarge => CallbackError::NotJson,
+            ReadError::Transport(e) => strip(e),
+        })?;
         serde_json::from_slice(&buf).map_err(|_| CallbackError::NotJson)
     }
 

@@ -3,6 +3,7 @@
 //! line, Host, query and UserSig before the body is read, then parse the
 //! body and dispatch to the handlers.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -35,14 +36,6 @@ type Response = hyper::Response<Full<Bytes>>;
 struct Verified {
     route: Route,
     identifier: String,
-}
-
-/// Percent-decode a query value (`+` is a space, as in forms).
-fn decode(s: &str) -> String {
-    form_urlencoded::parse(format!("v={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 /// Whether a `Host` header names this machine (against DNS rebinding: a web
@@ -79,7 +72,11 @@ impl Shared {
                 "no such service/command",
             ));
         };
-        let q: HashMap<&str, &str> = query.split('&').filter_map(|p| p.split_once('=')).collect();
+        // Percent-decoded (`+` is a space, as in forms); a repeated name keeps its first value.
+        let mut q: HashMap<Cow<'_, str>, Cow<'_, str>> = HashMap::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            q.entry(k).or_insert(v);
+        }
         let bad_param = |what: &str| {
             fail(
                 public(PublicError::BadUrlParameter),
@@ -102,15 +99,11 @@ impl Shared {
             }
             Err(_) => return Err(bad_param("sdkappid")),
         }
-        let identifier = match q.get("identifier").map(|s| decode(s)) {
-            Some(id) if !id.is_empty() => id,
+        let identifier = match q.get("identifier") {
+            Some(id) if !id.is_empty() => id.clone().into_owned(),
             _ => return Err(bad_param("identifier")),
         };
-        let Some(usersig) = q
-            .get("usersig")
-            .map(|s| decode(s))
-            .filter(|s| !s.is_empty())
-        else {
+        let Some(usersig) = q.get("usersig").filter(|s| !s.is_empty()) else {
             return Err(bad_param("usersig"));
         };
         if q.get("random")
@@ -119,10 +112,10 @@ impl Shared {
         {
             return Err(bad_param("random"));
         }
-        if q.get("contenttype") != Some(&"json") {
+        if q.get("contenttype").map(|c| c.as_ref()) != Some("json") {
             return Err(bad_param("contenttype"));
         }
-        let info = match self.verify(&usersig) {
+        let info = match self.verify(usersig) {
             Ok(info) => info,
             Err(SigError::Signature) => {
                 return Err(fail(
