@@ -259,16 +259,12 @@ async fn the_emulator_calls_the_command_back() {
 #[test]
 fn the_emulator_command_calls_the_callbacks_command_back() {
     let server = start();
-    let listen = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().to_string()
-    };
     let hook = format!("http://{}/im/callback?app=secret-query", server.addr);
     let mut emu = im()
         .args([
             "emulator",
             "--listen",
-            &listen,
+            "127.0.0.1:0",
             "--callback-url",
             &hook,
             "--callback-token",
@@ -304,12 +300,18 @@ fn the_emulator_command_calls_the_callbacks_command_back() {
         .find_map(|w| w.strip_prefix("IM_SECRET_KEY="))
         .expect("the random key")
         .to_owned();
+    // Port 0: the emulator picks a free port and prints it.
+    let base_url = banner
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("IM_BASE_URL="))
+        .expect("the address")
+        .to_owned();
     let call = |path: &str, body: &str| {
         let out = im()
             .env("IM_SDKAPPID", DEFAULT_SDKAPPID.to_string())
             .env("IM_IDENTIFIER", "administrator")
             .env("IM_SECRET_KEY", &key)
-            .env("IM_BASE_URL", format!("http://{listen}"))
+            .env("IM_BASE_URL", &base_url)
             .args(["call", path, body])
             .stdin(Stdio::null())
             .output()

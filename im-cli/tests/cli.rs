@@ -610,12 +610,6 @@ async fn endpoints_lists_the_spec_with_rates_and_what_is_emulated() {
         .any(|l| l.starts_with("group_open_http_svc/send_group_msg ") && l.contains(" yes ")));
 }
 
-/// A free loopback address for `im emulator --listen`.
-fn free_listen_addr() -> String {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    format!("127.0.0.1:{}", l.local_addr().unwrap().port())
-}
-
 /// A child process killed (and reaped) when dropped, also when a test fails.
 struct Running(std::process::Child);
 
@@ -664,9 +658,10 @@ fn banner_var(banner: &str, var: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_subcommand_prints_its_random_key_and_serves_calls() {
-    let listen = free_listen_addr();
-    let (child, banner) = start_emulator(&[], &["emulator", "--listen", &listen]).await;
-    let url = format!("http://{listen}");
+    // Port 0: the emulator picks a free port and prints it (no race with
+    // another process taking a port found free beforehand).
+    let (child, banner) = start_emulator(&[], &["emulator", "--listen", "127.0.0.1:0"]).await;
+    let url = banner_var(&banner, "IM_BASE_URL").expect("the address is printed");
     let total = im_api::ROUTES.len();
     let emulated = im_api::emulator::emulated_endpoints().len();
     assert!(
@@ -710,7 +705,6 @@ async fn the_emulator_subcommand_prints_its_random_key_and_serves_calls() {
 /// default `administrator`); a given key is not echoed.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_emulator_subcommand_admits_only_the_given_identifier() {
-    let listen = free_listen_addr();
     let given_key = "given-key-never-echoed-5f1c";
     let (child, banner) = start_emulator(
         &[("IM_SECRET_KEY", given_key)],
@@ -721,7 +715,7 @@ async fn the_emulator_subcommand_admits_only_the_given_identifier() {
             "boss",
             "emulator",
             "--listen",
-            &listen,
+            "127.0.0.1:0",
         ],
     )
     .await;
@@ -730,7 +724,7 @@ async fn the_emulator_subcommand_admits_only_the_given_identifier() {
         "{banner}"
     );
     assert!(!banner.contains(given_key), "{banner}");
-    let url = format!("http://{listen}");
+    let url = banner_var(&banner, "IM_BASE_URL").expect("the address is printed");
     let call = |identifier: &'static str| {
         let url = url.clone();
         async move {

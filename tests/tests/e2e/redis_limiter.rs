@@ -38,39 +38,53 @@ impl RedisServer {
             );
             return None;
         };
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new(binary)
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start redis-server");
-        let server = RedisServer {
-            child: Some(child),
-            url: format!("redis://127.0.0.1:{port}/"),
-        };
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !pong(addr) {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not come up on {addr}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
+        // A port found free may be taken before redis-server binds it: a
+        // server that exits early is started again on another port.
+        for _ in 0..5 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .expect("a free port")
+                .port();
+            let child = Command::new(&binary)
+                .args([
+                    "--port",
+                    &port.to_string(),
+                    "--bind",
+                    "127.0.0.1",
+                    "--save",
+                    "",
+                    "--appendonly",
+                    "no",
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("start redis-server");
+            let mut server = RedisServer {
+                child: Some(child),
+                url: format!("redis://127.0.0.1:{port}/"),
+            };
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            let deadline = Instant::now() + Duration::from_secs(10);
+            loop {
+                if pong(addr) {
+                    return Some(server);
+                }
+                let exited = server
+                    .child
+                    .as_mut()
+                    .is_some_and(|c| c.try_wait().ok().flatten().is_some());
+                if exited {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "redis-server did not come up on {addr}"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
-        Some(server)
+        panic!("{test}: redis-server exited at start five times (ports taken?)");
     }
 
     /// SIGKILL: no goodbye to the clients.
