@@ -51,6 +51,12 @@ impl Subscriber for Capture {
 async fn no_secret_in_debug_errors_or_logs() {
     let capture = Capture::default();
     let _guard = tracing::subscriber::set_default(capture.clone());
+    // The other tests of this binary run on other threads with no
+    // subscriber: one that registered a call's span while this subscriber
+    // was being installed can leave it cached as "never enabled" (a race in
+    // tracing's interest cache). Rebuilding the cache now, with this
+    // subscriber in place, makes the span visible again.
+    tracing::callsite::rebuild_interest_cache();
     let server = TestServer::start(fail(70001, "expired")).await;
     let client = server.client();
     let err = client
