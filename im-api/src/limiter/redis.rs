@@ -484,20 +484,38 @@ mod tests {
 
     #[tokio::test]
     async fn an_unreachable_redis_fails_closed_with_a_clear_error() {
-        // Port 1 on loopback: refused at once.
-        let l = RedisLimiter::new("redis://127.0.0.1:1/", 1).unwrap();
+        // A server that accepts and hangs up at once (no Redis there), and
+        // counts the connections: the oracle for "without asking".
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("redis://{}/", listener.local_addr().unwrap());
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = accepted.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                drop(stream);
+            }
+        });
+        let l = RedisLimiter::new(&url, 1)
+            .unwrap()
+            .probe_every(Duration::from_secs(3600));
         let meta = &crate::api::batchsendmsg::META;
         let err = l.acquire(meta, None, 3).await.unwrap_err();
         assert!(
-            matches!(&err, LimiterError::Unavailable { store, .. } if store == "redis://127.0.0.1:1/"),
+            matches!(&err, LimiterError::Unavailable { store, .. } if *store == url),
             "{err}"
         );
         assert!(err.to_string().contains("failing closed"), "{err}");
         assert_eq!(l.outages(), 1);
-        // Within the probe interval the answer comes at once, without asking.
-        let t = Instant::now();
+        let asked = accepted.load(std::sync::atomic::Ordering::SeqCst);
+        assert!(asked >= 1, "the first call tried the server");
+        // Within the probe interval the answer comes without asking.
         assert!(l.acquire(meta, None, 3).await.is_err());
-        assert!(t.elapsed() < Duration::from_millis(50));
+        assert_eq!(
+            accepted.load(std::sync::atomic::Ordering::SeqCst),
+            asked,
+            "no new connection within the probe interval"
+        );
         assert_eq!(l.outages(), 1, "still the same outage");
     }
 
