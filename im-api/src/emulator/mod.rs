@@ -43,6 +43,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 pub use crate::raw::{ParseFn, Parsed, Rejection, Route, parse};
+pub use handlers::PushTask;
 pub use reply::{NOT_EMULATED_CODE, NOT_EMULATED_HEADER};
 pub use state::Delivered;
 
@@ -497,6 +498,12 @@ impl Emulator {
             .get(group_id)
             .map(|g| g.history.iter().map(|m| m.delivered.clone()).collect())
             .unwrap_or_default()
+    }
+
+    /// Pushes to all users (`all_member_push/im_push`) accepted, in order,
+    /// with the accounts each selected.
+    pub fn pushes(&self) -> Vec<PushTask> {
+        self.shared.state().families.push.tasks.clone()
     }
 
     /// Broadcasts accepted, in order.

@@ -10,6 +10,7 @@ mod emu_group_more;
 mod emu_limits;
 mod emu_messages;
 mod emu_misc;
+mod emu_push;
 mod emu_social;
 mod emulator;
 mod errors;

@@ -15,8 +15,11 @@ mod group_more;
 mod group_msg;
 mod official_account;
 mod profile;
+mod push;
 mod robot;
 mod sns;
+
+pub use push::PushTask;
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -70,6 +73,7 @@ impl Table {
         group_more::register(&mut t);
         follow::register(&mut t);
         global_mute::register(&mut t);
+        push::register(&mut t);
         robot::register(&mut t);
         official_account::register(&mut t);
         t
@@ -101,6 +105,7 @@ pub(crate) struct FamilyState {
     pub group_more: group_more::GroupMoreState,
     pub follow: follow::FollowState,
     pub global_mute: global_mute::GlobalMuteState,
+    pub push: push::PushState,
     pub robot: robot::RobotState,
     pub official_account: official_account::OfficialAccountState,
 }
@@ -127,6 +132,7 @@ impl FamilyState {
         self.profile.forget(account);
         self.follow.forget(account);
         self.global_mute.forget(account);
+        self.push.forget(account);
         self.robot.forget(account);
         self.official_account.forget(account);
     }
