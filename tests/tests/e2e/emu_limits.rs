@@ -14,7 +14,7 @@ use im_api::emulator::{Emulator, Limits};
 use im_api::raw::RawError;
 use im_api::types::GroupType;
 use im_api::{EndpointError as _, Error, PublicError, Signer};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -612,5 +612,80 @@ async fn a_profile_value_of_the_wrong_type_is_40610() {
     let right =
         r#"{"From_Account":"alice","ProfileItem":[{"Tag":"Tag_Profile_IM_Nick","Value":"Al"}]}"#;
     let answer = post(&emu, path, &q, right.into()).await;
+    assert_eq!(answer["ErrorCode"], 0, "{answer}");
+}
+
+/// A conversation group name over 32 bytes is answered 51011, the code the
+/// conversation-group pages give, whether creating or renaming (the limit
+/// is the spec's, nested in the request; the typed client refuses it before
+/// sending, so this goes over raw HTTP).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_conversation_group_name_over_32_bytes_is_51011() {
+    let emu = Emulator::builder()
+        .accounts(["alice", "bob"])
+        .start()
+        .await
+        .unwrap();
+    let q = query(&emu);
+    let create = |name: &str| {
+        json!({
+            "From_Account": "alice",
+            "GroupContactItem": [{
+                "GroupName": name,
+                "ContactItem": [{"Type": 1, "To_Account": "bob"}]
+            }]
+        })
+        .to_string()
+    };
+    let path = "/v4/recentcontact/create_contact_group";
+    let answer = post(&emu, path, &q, create(&"n".repeat(33))).await;
+    assert_eq!(answer["ErrorCode"], 51011, "{answer}");
+    let answer = post(&emu, path, &q, create(&"n".repeat(32))).await;
+    assert_eq!(answer["ErrorCode"], 0, "32 bytes is allowed: {answer}");
+    let rename = |name: &str| {
+        json!({
+            "From_Account": "alice",
+            "UpdateType": 1,
+            "UpdateGroup": {
+                "UpdateGroupType": 1,
+                "OldGroupName": "n".repeat(32),
+                "NewGroupName": name
+            }
+        })
+        .to_string()
+    };
+    let path = "/v4/recentcontact/update_contact_group";
+    let answer = post(&emu, path, &q, rename(&"m".repeat(33))).await;
+    assert_eq!(answer["ErrorCode"], 51011, "{answer}");
+    let answer = post(&emu, path, &q, rename("short")).await;
+    assert_eq!(answer["ErrorCode"], 0, "{answer}");
+}
+
+/// Friend-list names are 1 to 30 bytes (the relationship pages): the typed
+/// client refuses a longer one before sending, and the emulator answers a
+/// raw request with it 30001, the pages' invalid-parameter code.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_friend_list_name_over_30_bytes_is_refused_on_both_sides() {
+    use im_api::api::group_add;
+    let emu = Emulator::builder()
+        .accounts(["alice"])
+        .start()
+        .await
+        .unwrap();
+    let long = "l".repeat(31);
+    let err = emu
+        .client()
+        .group_add(group_add::Request::new("alice", [long.clone()]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert_eq!(emu.stats().requests, 0, "nothing was sent");
+    let q = query(&emu);
+    let path = "/v4/sns/group_add";
+    let body = json!({"From_Account": "alice", "GroupName": [long]}).to_string();
+    let answer = post(&emu, path, &q, body).await;
+    assert_eq!(answer["ErrorCode"], 30001, "{answer}");
+    let body = json!({"From_Account": "alice", "GroupName": ["l".repeat(30)]}).to_string();
+    let answer = post(&emu, path, &q, body).await;
     assert_eq!(answer["ErrorCode"], 0, "{answer}");
 }

@@ -29,8 +29,6 @@ const CONTACT_PAGE: usize = 100;
 const MAX_CONTACT_GROUPS: usize = 20;
 /// Grouped or marked conversations per user (51008 beyond).
 const MAX_MARKED: usize = 1000;
-/// Conversation group names are at most 32 bytes (51011).
-const MAX_GROUP_NAME: usize = 32;
 
 /// One conversation of one account.
 #[derive(Debug, Clone, Default)]
@@ -452,12 +450,6 @@ fn create_group(cx: &mut Ctx<'_>, r: create_contact_group::Request) -> Reply {
     if new.group_name.is_empty() {
         return fail_with(E::ConversationInvalidParameter, "GroupName is empty");
     }
-    if new.group_name.len() > MAX_GROUP_NAME {
-        return fail_with(
-            E::ContactGroupNameTooLong,
-            "GroupName is longer than 32 bytes",
-        );
-    }
     let st = &mut *cx.st;
     let contacts = st
         .families
@@ -551,12 +543,6 @@ fn rename(
             "renaming needs NewGroupName",
         ));
     };
-    if new.len() > MAX_GROUP_NAME {
-        return Err(fail_with(
-            E::ContactGroupNameTooLong,
-            "NewGroupName is longer than 32 bytes",
-        ));
-    }
     if contacts.id_of(new).is_some_and(|other| other != id) {
         return Err(fail_with(
             E::ConversationInvalidParameter,
