@@ -4,8 +4,10 @@
 //! five query parameters, the UserSig (signed with the configured key, for an
 //! admin), and the body against the spec with the client's own generated
 //! validation, answering the spec's error codes. State (accounts, profiles,
-//! relationships, groups, messages, conversations) gives the emulated
-//! endpoints their documented behaviour. An endpoint without a handler is
+//! relationships, groups, messages, conversations, push attributes and tags)
+//! gives the emulated endpoints their documented behaviour; what was
+//! delivered can be inspected ([`Emulator::inbox`], [`Emulator::group_messages`],
+//! [`Emulator::broadcasts`], [`Emulator::pushes`]). An endpoint without a handler is
 //! checked the same way and then answered "not emulated" (`ErrorCode` -1 and
 //! the header `x-im-emulator: not-emulated`; the typed client returns
 //! [`Error::NotEmulated`](crate::Error::NotEmulated)), never a bare OK:
