@@ -14,7 +14,7 @@ use im_api::emulator::{Emulator, Limits};
 use im_api::raw::RawError;
 use im_api::types::GroupType;
 use im_api::{EndpointError as _, Error, PublicError, Signer};
-use serde_json::{Value, json};
+use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
