@@ -19,7 +19,12 @@ pub async fn run(
     if !listen.ip().is_loopback() {
         return invalid("the emulator listens on loopback addresses only");
     }
-    let mut b = Emulator::builder().listen(listen).broadcast_enabled(true);
+    // The console switches a user of the command expects on: broadcasts
+    // and push to all users.
+    let mut b = Emulator::builder()
+        .listen(listen)
+        .broadcast_enabled(true)
+        .push_enabled(true);
     let callback = match callback_url {
         None => None,
         Some(url) => {

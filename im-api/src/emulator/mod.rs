@@ -159,6 +159,7 @@ pub struct EmulatorBuilder {
     pub(crate) accounts: Vec<String>,
     pub(crate) groups: Vec<(String, GroupType, Vec<String>)>,
     pub(crate) broadcast_enabled: bool,
+    pub(crate) push_enabled: bool,
     pub(crate) rate_limits: bool,
     pub(crate) rate_overrides: BTreeMap<String, u32>,
     pub(crate) group_rate: Option<u32>,
@@ -178,6 +179,7 @@ impl Default for EmulatorBuilder {
             accounts: Vec::new(),
             groups: Vec::new(),
             broadcast_enabled: false,
+            push_enabled: false,
             rate_limits: true,
             rate_overrides: BTreeMap::new(),
             group_rate: None,
@@ -244,6 +246,14 @@ impl EmulatorBuilder {
     /// Whether the console switch for AVChatRoom broadcasts is on (default off: 10007).
     pub fn broadcast_enabled(mut self, on: bool) -> Self {
         self.broadcast_enabled = on;
+        self
+    }
+    /// Whether push to all users (`all_member_push/im_push`) is enabled for
+    /// the app (default off: 90045, as for an app without the feature, which
+    /// Tencent enables on request for Ultimate/Premium editions). Managing
+    /// attributes and tags works either way.
+    pub fn push_enabled(mut self, on: bool) -> Self {
+        self.push_enabled = on;
         self
     }
     /// Whether the spec's per-endpoint and per-group rates are enforced (default on).
@@ -454,6 +464,11 @@ impl Emulator {
     /// Turn the console switch for AVChatRoom broadcasts on or off.
     pub fn set_broadcast_enabled(&self, on: bool) {
         self.shared.state().broadcast_enabled = on;
+    }
+
+    /// Turn push to all users on or off (see [`EmulatorBuilder::push_enabled`]).
+    pub fn set_push_enabled(&self, on: bool) {
+        self.shared.state().families.push.enabled = on;
     }
 
     /// Simulate a client of `account` logging in on `platform` (`iOS`,

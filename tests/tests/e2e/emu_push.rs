@@ -21,6 +21,7 @@ const USERS: [&str; 4] = ["ann", "ben", "cat", "dan"];
 async fn setup() -> (Emulator, Client) {
     let emu = Emulator::builder()
         .accounts(USERS)
+        .push_enabled(true)
         .rate_limits(false)
         .start()
         .await
@@ -313,6 +314,19 @@ async fn bad_conditions_get_the_pages_codes() {
     let unknown = PushCondition::new().attrs_and(json!({"city": "sz"}));
     assert_eq!(code(unknown).await, Some(90033), "no attribute names yet");
     assert!(emu.pushes().is_empty(), "nothing was pushed");
+}
+
+#[tokio::test]
+async fn pushing_needs_the_feature_enabled() {
+    let emu = Emulator::builder().accounts(USERS).start().await.unwrap();
+    let client = emu.client_builder().no_rate_limit().build().unwrap();
+    let err = client.im_push(text_push(60, None)).await.unwrap_err();
+    assert_eq!(err.code(), Some(90045), "off by default: {err}");
+    // Attributes and tags are managed either way.
+    tag(&client, "ann", &["vip"]).await;
+    emu.set_push_enabled(true);
+    client.im_push(text_push(60, None)).await.unwrap();
+    assert_eq!(emu.pushes().len(), 1);
 }
 
 #[tokio::test]

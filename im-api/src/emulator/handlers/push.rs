@@ -1,7 +1,8 @@
 //! Push to all users (`all_member_push`): the app's attribute names, each
 //! user's attributes and tags, and pushes selecting users by them.
 //!
-//! A push goes to every imported account (but the sender) that matches the
+//! Pushing needs the feature enabled (`EmulatorBuilder::push_enabled`;
+//! 90045 otherwise, as for an app without it). A push goes to every imported account (but the sender) that matches the
 //! condition. The emulator has no online users, so a push without
 //! `MsgLifeTime` (online users only, as the page says) reaches no inbox; with
 //! a lifetime, the message lands in each recipient's inbox (it is not stored
@@ -64,6 +65,8 @@ pub(crate) struct PushState {
     /// Account to tags, in the order added.
     tags: HashMap<String, Vec<String>>,
     pub tasks: Vec<PushTask>,
+    /// Whether the app has push to all users (90045 otherwise).
+    pub enabled: bool,
     /// (Unix day, pushes that day).
     today: (i64, u32),
 }
@@ -370,6 +373,12 @@ fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
     let now = cx.unix;
     let random = r.msg_random.unwrap_or_default();
     let st = &cx.st.families.push;
+    if !st.enabled {
+        return fail_with(
+            E::PushNotEnabled,
+            "push to all users is not enabled for this app",
+        );
+    }
     if let Some(t) = st
         .tasks
         .iter()
