@@ -328,6 +328,7 @@ impl Client {
 
     /// Wait for a slot of `meta`'s rate (for callers that then use
     /// `call_paced(.., false)`).
+    #[cfg(feature = "group-message")]
     pub(crate) async fn pace(&self, meta: &'static EndpointMeta) {
         if let Some(limiter) = &self.inner.limiter {
             // Failing closed means waiting here: nothing is sent meanwhile.
@@ -339,6 +340,7 @@ impl Client {
     }
 
     /// The rate limiter, when calls are paced.
+    #[cfg(feature = "c2c-message")]
     pub(crate) fn limiter(&self) -> Option<&Arc<dyn RateLimiter>> {
         self.inner.limiter.as_ref()
     }

@@ -121,6 +121,20 @@ pub struct FieldCodes {
     pub range: Option<i64>,
 }
 
+impl FieldCodes {
+    /// No code for any problem (the endpoint's own codes apply).
+    pub const NONE: FieldCodes = FieldCodes {
+        any: None,
+        ty: None,
+        missing: None,
+        min_items: None,
+        max_items: None,
+        max_bytes: None,
+        max_json_bytes: None,
+        range: None,
+    };
+}
+
 impl EndpointMeta {
     /// A request field by wire name.
     pub fn field(&self, wire: &str) -> Option<&'static FieldMeta> {

@@ -36,10 +36,12 @@ extern crate self as im_api;
 mod auth;
 pub mod callbacks;
 mod client;
+#[cfg(feature = "group-message")]
 pub mod coalesce;
 mod endpoint;
 mod envelope;
 mod error;
+#[cfg(feature = "c2c-message")]
 pub mod fanout;
 #[cfg(feature = "raw")]
 mod json;
@@ -62,6 +64,17 @@ pub mod raw;
 #[doc(hidden)]
 #[path = "private.rs"]
 pub mod __private;
+
+/// Puts `#[cfg(..)]` on each item: the generated code of a shared type (a
+/// definition and its impls) is compiled only with the features of the
+/// families that use it.
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __cfg_items {
+    (#[$cfg:meta] $($item:item)*) => {
+        $(#[$cfg] $item)*
+    };
+}
 
 mod generated {
     im_macros::generate!(internal, path = "../specs");

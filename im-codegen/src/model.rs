@@ -1,7 +1,7 @@
 //! The checked model that codegen works from. Everything here has passed
 //! validation: names are valid Rust identifiers, types resolve, limits fit.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// All spec files of one macro invocation, lowered and checked.
 #[derive(Debug, Clone, Default)]
@@ -13,6 +13,10 @@ pub struct Spec {
     pub endpoints: Vec<Endpoint>,
     /// Callbacks (webhooks) Tencent sends to the app.
     pub callbacks: Vec<Callback>,
+    /// The families (spec files, see [`Endpoint::family`]) whose endpoints
+    /// reach each shared type; a type not listed is needed always (callbacks
+    /// reach it, or no endpoint does).
+    pub type_families: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl Spec {
@@ -548,6 +552,19 @@ impl Endpoint {
     pub fn path(&self) -> String {
         format!("{}/{}", self.service, self.command)
     }
+
+    /// The API family it belongs to: the stem of its spec file, with `-`
+    /// for `_` (`specs/group_message.toml` -> `group-message`); im-api has
+    /// a cargo feature of that name per family.
+    pub fn family(&self) -> String {
+        family_of(&self.file)
+    }
+}
+
+/// The family of a spec file path (see [`Endpoint::family`]).
+pub fn family_of(file: &str) -> String {
+    let name = file.rsplit(['/', '\\']).next().unwrap_or(file);
+    name.strip_suffix(".toml").unwrap_or(name).replace('_', "-")
 }
 
 /// Whether Tencent lets the event proceed on the app's answer (`before`), or

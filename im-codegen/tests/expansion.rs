@@ -25,7 +25,43 @@ fn read_dir(dir: &Path) -> Vec<Source> {
 fn pretty(sources: &[Source], mode: Mode) -> String {
     let (tokens, diags) = expand(sources, &Options { mode });
     assert!(diags.is_empty(), "{diags}");
-    prettyplease::unparse(&syn::parse2(tokens).expect("generated code parses"))
+    let mut file: syn::File = syn::parse2(tokens).expect("generated code parses");
+    file.items = file.items.into_iter().flat_map(expand_cfg_items).collect();
+    prettyplease::unparse(&file)
+}
+
+/// `::im_api::__cfg_items! { #[cfg(..)] items }` (a shared type that only
+/// some API families use) shown as what it expands to, the items each with
+/// the `cfg`, so that the snapshot stays formatted code, not a token run.
+fn expand_cfg_items(item: syn::Item) -> Vec<syn::Item> {
+    match item {
+        syn::Item::Macro(m)
+            if m.mac
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "__cfg_items") =>
+        {
+            let parser = |input: syn::parse::ParseStream| {
+                let attrs = input.call(syn::Attribute::parse_outer)?;
+                let mut items = Vec::new();
+                while !input.is_empty() {
+                    let item: syn::Item = input.parse()?;
+                    items.push(syn::parse_quote!(#(#attrs)* #item));
+                }
+                Ok(items)
+            };
+            syn::parse::Parser::parse2(parser, m.mac.tokens).expect("cfg items parse")
+        }
+        syn::Item::Mod(mut m) => {
+            if let Some((brace, items)) = m.content.take() {
+                let items = items.into_iter().flat_map(expand_cfg_items).collect();
+                m.content = Some((brace, items));
+            }
+            vec![syn::Item::Mod(m)]
+        }
+        other => vec![other],
+    }
 }
 
 #[test]
@@ -87,4 +123,38 @@ response = [
         },
     );
     insta::assert_snapshot!("small_spec", code);
+}
+
+/// im-api has one cargo feature per API family (spec file with endpoints),
+/// and `full` lists them all: checked against the spec files, so a new
+/// family cannot be forgotten (its code would never be compiled).
+#[test]
+fn im_api_has_a_feature_per_family() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let spec =
+        im_codegen::load(&read_dir(&root.join("specs")), &[]).unwrap_or_else(|d| panic!("{d}"));
+    let families: std::collections::BTreeSet<String> =
+        spec.endpoints.iter().map(|e| e.family()).collect();
+    let manifest: toml::Table = std::fs::read_to_string(root.join("im-api/Cargo.toml"))
+        .unwrap()
+        .parse()
+        .unwrap();
+    let features = manifest["features"].as_table().unwrap();
+    let full: std::collections::BTreeSet<String> = features["full"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(full, families, "im-api's `full` feature and the families");
+    for f in &families {
+        assert!(features.contains_key(f), "no feature `{f}` in im-api");
+    }
+    let default: Vec<&str> = features["default"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(default.contains(&"full"), "every family by default");
 }

@@ -13,8 +13,10 @@ impl Gen<'_> {
                 let methods = self.spec.endpoints.iter().map(|e| {
                     let m = ident(&e.rust);
                     let d = doc_attrs(&self.endpoint_doc(e, true));
+                    let cfg = self.family_cfg(e);
                     quote! {
                         #d
+                        #cfg
                         pub async fn #m(&self, request: api::#m::Request) -> api::#m::Result {
                             self.call(request).await
                         }

@@ -411,16 +411,32 @@ impl Gen<'_> {
         let w = &f.wire;
         let required = f.required;
         let c = &f.codes;
-        let (any, ty, missing, min_items, max_items, max_bytes, max_json_bytes, range) = (
-            opt(c.any, lit_i64),
-            opt(c.ty, lit_i64),
-            opt(c.missing, lit_i64),
-            opt(c.min_items, lit_i64),
-            opt(c.max_items, lit_i64),
-            opt(c.max_bytes, lit_i64),
-            opt(c.max_json_bytes, lit_i64),
-            opt(c.range, lit_i64),
-        );
+        // Only the codes the spec gives; the rest from `FieldCodes::NONE`
+        // (most fields have none: a short constant instead of eight `None`s).
+        let set = [
+            ("any", c.any),
+            ("ty", c.ty),
+            ("missing", c.missing),
+            ("min_items", c.min_items),
+            ("max_items", c.max_items),
+            ("max_bytes", c.max_bytes),
+            ("max_json_bytes", c.max_json_bytes),
+            ("range", c.range),
+        ]
+        .into_iter()
+        .filter_map(|(name, code)| {
+            let name = ident(name);
+            code.map(|code| {
+                let code = lit_i64(code);
+                quote!(#name: ::core::option::Option::Some(#code),)
+            })
+        })
+        .collect::<Vec<_>>();
+        let codes = if set.is_empty() {
+            quote!(#krate::FieldCodes::NONE)
+        } else {
+            quote!(#krate::FieldCodes { #(#set)* ..#krate::FieldCodes::NONE })
+        };
         let max_items_limit = opt(f.limits.max_items, u64_lit);
         let max_json_limit = opt(f.limits.max_json_bytes, u64_lit);
         quote! {
@@ -429,7 +445,7 @@ impl Gen<'_> {
                 required: #required,
                 max_items: #max_items_limit,
                 max_json_bytes: #max_json_limit,
-                codes: #krate::FieldCodes { any: #any, ty: #ty, missing: #missing, min_items: #min_items, max_items: #max_items, max_bytes: #max_bytes, max_json_bytes: #max_json_bytes, range: #range },
+                codes: #codes,
             }
         }
     }

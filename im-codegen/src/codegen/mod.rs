@@ -58,7 +58,7 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
     let types = if local_types.is_empty() {
         quote!()
     } else {
-        let items = local_types.iter().map(|t| g.type_def(t));
+        let items = local_types.iter().map(|t| g.gated_type(t));
         quote! {
             /// Shared types declared by the spec (message elements, push settings and more).
             pub mod types {
@@ -73,16 +73,22 @@ pub fn generate(spec: &Spec, opts: &Options) -> TokenStream {
         }
         Mode::Extension { .. } => quote!(),
     };
-    let modules = spec.endpoints.iter().map(|e| g.endpoint_module(e));
+    let modules = spec.endpoints.iter().map(|e| {
+        let cfg = g.family_cfg(e);
+        let m = g.endpoint_module(e);
+        quote!(#cfg #m)
+    });
     let metas = spec.endpoints.iter().map(|e| {
+        let cfg = g.family_cfg(e);
         let m = ident(&e.rust);
-        quote!(&api::#m::META)
+        quote!(#cfg &api::#m::META)
     });
     let client = g.client(&opts.mode);
     let routes = if g.internal {
         let routes = spec.endpoints.iter().map(|e| {
+            let cfg = g.family_cfg(e);
             let m = ident(&e.rust);
-            quote!(#krate::raw::Route::of::<api::#m::Request>())
+            quote!(#cfg #krate::raw::Route::of::<api::#m::Request>())
         });
         quote! {
             /// Every endpoint with the parser the emulator checks its bodies with.
@@ -138,6 +144,37 @@ struct Gen<'a> {
     /// Inside im-api: request-side types also derive `Deserialize` under the
     /// `emulator` feature, so the emulator checks bodies with this same code.
     internal: bool,
+}
+
+impl Gen<'_> {
+    /// Inside im-api, the cargo feature of `e`'s family
+    /// (`#[cfg(feature = "group-message")]`); nothing in other crates, whose
+    /// features are their own.
+    fn family_cfg(&self, e: &Endpoint) -> TokenStream {
+        if !self.internal {
+            return quote!();
+        }
+        let f = e.family();
+        quote!(#[cfg(feature = #f)])
+    }
+
+    /// A shared type, inside im-api compiled only with a feature of a family
+    /// that uses it (always when callbacks use it, or nothing does).
+    fn gated_type(&self, t: &TypeDef) -> TokenStream {
+        let items = self.type_def(t);
+        let families = match self.spec.type_families.get(t.name()) {
+            Some(f) if self.internal && !f.is_empty() => f,
+            _ => return items,
+        };
+        let krate = self.krate;
+        let features = families.iter().map(|f| quote!(feature = #f));
+        quote! {
+            #krate::__cfg_items! {
+                #[cfg(any(#(#features),*))]
+                #items
+            }
+        }
+    }
 }
 
 pub(crate) fn ident(name: &str) -> Ident {

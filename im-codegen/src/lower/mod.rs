@@ -7,6 +7,7 @@
 //!   `conflicts`: the parts of an endpoint, assembled by `endpoint` (pass 3);
 //! - cross-references between those parts are checked in [`crate::check`];
 //! - `directions`: which serde directions each type needs.
+//! - `families`: which API families (cargo features of im-api) need each type.
 
 mod callbacks;
 mod catalogue;
@@ -15,6 +16,7 @@ mod conflicts;
 mod directions;
 mod endpoint;
 mod errors;
+mod families;
 mod fields;
 mod paging;
 mod rate;
@@ -84,6 +86,7 @@ pub fn load_partial(sources: &[Source], builtin: &[Source]) -> (Spec, Diagnostic
     }
     let mut spec = lw.spec;
     directions::compute(&mut spec);
+    families::compute(&mut spec);
     (spec, cx.into_diagnostics())
 }
 
