@@ -4,7 +4,8 @@
 //! five query parameters, the UserSig (signed with the configured key, for an
 //! admin), and the body against the spec with the client's own generated
 //! validation, answering the spec's error codes. State (accounts, profiles,
-//! relationships, groups, messages, conversations, push attributes and tags)
+//! relationships, groups, messages, conversations, push attributes and tags
+//! of both push services)
 //! gives the emulated endpoints their documented behaviour; what was
 //! delivered can be inspected ([`Emulator::inbox`], [`Emulator::group_messages`],
 //! [`Emulator::broadcasts`], [`Emulator::pushes`]). An endpoint without a handler is
@@ -160,6 +161,7 @@ pub struct EmulatorBuilder {
     pub(crate) groups: Vec<(String, GroupType, Vec<String>)>,
     pub(crate) broadcast_enabled: bool,
     pub(crate) push_enabled: bool,
+    pub(crate) push_registrations: Vec<String>,
     pub(crate) rate_limits: bool,
     pub(crate) rate_overrides: BTreeMap<String, u32>,
     pub(crate) group_rate: Option<u32>,
@@ -180,6 +182,7 @@ impl Default for EmulatorBuilder {
             groups: Vec::new(),
             broadcast_enabled: false,
             push_enabled: false,
+            push_registrations: Vec::new(),
             rate_limits: true,
             rate_overrides: BTreeMap::new(),
             group_rate: None,
@@ -254,6 +257,16 @@ impl EmulatorBuilder {
     /// attributes and tags works either way.
     pub fn push_enabled(mut self, on: bool) -> Self {
         self.push_enabled = on;
+        self
+    }
+    /// Push RegistrationIDs (devices registered with the Push service) that
+    /// `timpush/*` accepts besides imported UserIDs.
+    pub fn push_registration_ids<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        ids: I,
+    ) -> Self {
+        self.push_registrations
+            .extend(ids.into_iter().map(Into::into));
         self
     }
     /// Whether the spec's per-endpoint and per-group rates are enforced (default on).
@@ -517,8 +530,8 @@ impl Emulator {
             .unwrap_or_default()
     }
 
-    /// Pushes to all users (`all_member_push/im_push`) accepted, in order,
-    /// with the accounts each selected.
+    /// Pushes accepted (`all_member_push/im_push`, `timpush/push`,
+    /// `timpush/batch`), in order, with the accounts each selected.
     pub fn pushes(&self) -> Vec<PushTask> {
         self.shared.state().families.push.tasks.clone()
     }

@@ -48,6 +48,11 @@ impl Shared {
         let mut state = State::new(b.dedup_window);
         state.broadcast_enabled = b.broadcast_enabled;
         state.families.push.enabled = b.push_enabled;
+        state
+            .families
+            .push
+            .registrations
+            .extend(b.push_registrations.iter().cloned());
         state.per_group_rate = if b.rate_limits {
             b.group_rate.or(send_group_msg::META.per_group_per_second)
         } else {

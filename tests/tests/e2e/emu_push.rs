@@ -339,3 +339,239 @@ async fn one_hundred_pushes_a_day() {
     assert_eq!(err.code(), Some(90047), "{err}");
     assert_eq!(emu.pushes().len(), 100);
 }
+
+mod timpush {
+    //! The Push service (`timpush`): its own attribute names with account
+    //! types, UserIDs and RegistrationIDs, unknown accounts listed with
+    //! 70107 and accounts of the other type with 90035, `TagsNot`, batch
+    //! pushes and recalls (90049, 90050).
+
+    use im_api::api::{
+        add_tag, batch, clear_all_tags, get_attr, get_attr_name, get_tag, push, remove_tag, revoke,
+        set_attr, set_attr_name,
+    };
+    use im_api::emulator::Emulator;
+    use im_api::types::{
+        MsgElement, OfflinePushInfo, PushAccountType, PushAttrNames, PushAttrTypes, PushUserAttrs,
+        PushUserTags, TimPushAddUserTags, TimPushCondition,
+    };
+    use im_api::{Client, RetryPolicy};
+    use serde_json::json;
+
+    async fn setup(enabled: bool) -> (Emulator, Client) {
+        let emu = Emulator::builder()
+            .accounts(["ann", "ben"])
+            .push_registration_ids(["reg-1"])
+            .push_enabled(enabled)
+            .rate_limits(false)
+            .start()
+            .await
+            .unwrap();
+        let client = emu
+            .client_builder()
+            .retry_policy(RetryPolicy::none())
+            .no_rate_limit()
+            .build()
+            .unwrap();
+        (emu, client)
+    }
+
+    fn listed(list: &[im_api::types::AccountError]) -> Vec<(String, i64)> {
+        list.iter()
+            .map(|e| (e.to_account.clone(), e.error_code))
+            .collect()
+    }
+
+    async fn tag(client: &Client, user: &str, tags: &[&str], replace: bool) -> Vec<(String, i64)> {
+        let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+        let req = add_tag::Request::new([TimPushAddUserTags::new(user, tags)]).replace(replace);
+        listed(&client.add_tag(req).await.unwrap().error_list)
+    }
+
+    async fn names(client: &Client) {
+        client
+            .set_attr_name(
+                set_attr_name::Request::new(PushAttrNames::new().attr0("city").attr1("model"))
+                    .attr_types(PushAttrTypes::new().attr1(PushAccountType::RegistrationId)),
+            )
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn attributes_and_tags_apply_to_one_account_type() {
+        let (_emu, client) = setup(true).await;
+        names(&client).await;
+        let got = client
+            .get_attr_name(get_attr_name::Request::new())
+            .await
+            .unwrap();
+        let types = got.attr_types.unwrap();
+        assert_eq!(types.attr0, Some(PushAccountType::UserId), "the default");
+        assert_eq!(types.attr1, Some(PushAccountType::RegistrationId));
+        assert_eq!(got.attr_names.unwrap().attr1.as_deref(), Some("model"));
+        // A type never changes; a name belongs to one number: 90033.
+        for req in [
+            set_attr_name::Request::new(PushAttrNames::new().attr1("model"))
+                .attr_types(PushAttrTypes::new().attr1(PushAccountType::UserId)),
+            set_attr_name::Request::new(PushAttrNames::new().attr2("city")),
+        ] {
+            let err = client.set_attr_name(req).await.unwrap_err();
+            assert_eq!(err.code(), Some(90033), "{err}");
+        }
+
+        let answer = client
+            .set_attr(set_attr::Request::new([
+                PushUserAttrs::new("ann", json!({"city": "sz"})),
+                PushUserAttrs::new("reg-1", json!({"model": "x1"})),
+                PushUserAttrs::new("ghost", json!({"city": "bj"})),
+                PushUserAttrs::new("ben", json!({"model": "x2"})),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(
+            listed(&answer.error_list),
+            [("ghost".to_owned(), 70107), ("ben".to_owned(), 90035)]
+        );
+        let got = client
+            .get_attr(get_attr::Request::new(["ann", "reg-1", "ben", "ghost"]))
+            .await
+            .unwrap();
+        let attrs: Vec<_> = got
+            .user_attrs
+            .iter()
+            .map(|u| (u.to_account.as_str(), u.attrs.clone()))
+            .collect();
+        assert_eq!(
+            attrs,
+            [
+                ("ann", json!({"city": "sz"})),
+                ("reg-1", json!({"model": "x1"})),
+                ("ben", json!({})),
+            ]
+        );
+        assert_eq!(listed(&got.error_list), [("ghost".to_owned(), 70107)]);
+
+        // A tag first used for a UserID is a UserID tag.
+        assert!(tag(&client, "ann", &["vip"], false).await.is_empty());
+        assert_eq!(
+            tag(&client, "reg-1", &["vip"], false).await,
+            [("reg-1".to_owned(), 90035)]
+        );
+        assert!(tag(&client, "ann", &["a", "b"], true).await.is_empty());
+        let eleven: Vec<String> = (0..11).map(|i| format!("t{i}")).collect();
+        let err = client
+            .add_tag(add_tag::Request::new([TimPushAddUserTags::new(
+                "ben", eleven,
+            )]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(90032), "{err}");
+        let got = client
+            .get_tag(get_tag::Request::new(["ann", "ghost"]))
+            .await
+            .unwrap();
+        assert_eq!(got.user_tags[0].tags, ["a", "b"], "replaced");
+        assert_eq!(listed(&got.error_list), [("ghost".to_owned(), 70107)]);
+        let removed = client
+            .remove_tag(remove_tag::Request::new([
+                PushUserTags::new("ann", vec!["a".to_owned()]),
+                PushUserTags::new("ghost", vec!["a".to_owned()]),
+            ]))
+            .await
+            .unwrap();
+        assert_eq!(listed(&removed.error_list), [("ghost".to_owned(), 70107)]);
+        client
+            .clear_all_tags(clear_all_tags::Request::new(["ann"]))
+            .await
+            .unwrap();
+        let got = client
+            .get_tag(get_tag::Request::new(["ann"]))
+            .await
+            .unwrap();
+        assert!(got.user_tags[0].tags.is_empty());
+    }
+
+    #[tokio::test]
+    async fn pushes_batches_and_recalls() {
+        let (emu, client) = setup(true).await;
+        tag(&client, "ann", &["vip"], false).await;
+        tag(&client, "ben", &["vip", "old"], false).await;
+        let cond = TimPushCondition::new().tags_and(["vip"]).tags_not(["old"]);
+        let message = || push::Request::new().msg_body([MsgElement::text("hi")]);
+        let first = client
+            .push(message().condition(cond.clone()))
+            .await
+            .unwrap();
+        client
+            .push(message().condition(cond).online_only_flag(true))
+            .await
+            .unwrap();
+        client
+            .push(push::Request::new().offline_push_info(OfflinePushInfo::new().title("t")))
+            .await
+            .unwrap();
+        let tasks = emu.pushes();
+        let seen: Vec<(Vec<String>, bool)> = tasks
+            .iter()
+            .map(|t| (t.recipients.clone(), t.stored))
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                (vec!["ann".to_owned()], true),
+                (vec!["ann".to_owned()], false),
+                (
+                    vec!["ann".to_owned(), "ben".to_owned(), "reg-1".to_owned()],
+                    false
+                ),
+            ]
+        );
+        assert_eq!(emu.inbox("ann").len(), 1, "only the stored message");
+        assert_eq!(emu.inbox("ann")[0].endpoint, "timpush/push");
+
+        let sent = client
+            .batch(batch::Request::new(
+                "ann",
+                ["ben", "ghost", "reg-1"],
+                OfflinePushInfo::new().title("t"),
+            ))
+            .await
+            .unwrap();
+        assert_eq!(listed(&sent.error_list), [("ghost".to_owned(), 70107)]);
+        assert!(sent.task_id.starts_with("batch_"), "{}", sent.task_id);
+        assert_eq!(emu.pushes()[3].recipients, ["ben", "reg-1"]);
+
+        let recall = |id: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .revoke(revoke::Request::new(
+                        id,
+                        OfflinePushInfo::new().title("recalled"),
+                    ))
+                    .await
+                    .err()
+                    .and_then(|e| e.code())
+            }
+        };
+        assert_eq!(recall(first.task_id.clone()).await, None);
+        assert_eq!(recall(first.task_id).await, Some(90050), "once per task");
+        assert_eq!(recall("nope".into()).await, Some(90049));
+        assert_eq!(recall(sent.task_id).await, None, "batch tasks too");
+        assert!(emu.pushes()[0].revoked);
+    }
+
+    #[tokio::test]
+    async fn pushing_needs_the_service_enabled() {
+        let (emu, client) = setup(false).await;
+        let err = client.push(push::Request::new()).await.unwrap_err();
+        assert_eq!(err.code(), Some(90045), "{err}");
+        let err = client
+            .batch(batch::Request::new("ann", ["ben"], OfflinePushInfo::new()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Some(90045), "{err}");
+        assert!(emu.pushes().is_empty());
+    }
+}

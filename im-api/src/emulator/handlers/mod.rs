@@ -18,6 +18,7 @@ mod profile;
 mod push;
 mod robot;
 mod sns;
+mod timpush;
 
 pub use push::PushTask;
 
@@ -74,6 +75,7 @@ impl Table {
         follow::register(&mut t);
         global_mute::register(&mut t);
         push::register(&mut t);
+        timpush::register(&mut t);
         robot::register(&mut t);
         official_account::register(&mut t);
         t

@@ -24,21 +24,27 @@ use crate::api::{
 };
 use crate::emulator::reply::{Reply, fail, fail_with, ok, ok_empty};
 use crate::emulator::state::Delivered;
-use crate::types::{MsgElement, PushAttrNames, PushCondition, PushUserAttrs, PushUserTags};
+use crate::types::{
+    MsgElement, PushAccountType, PushAttrNames, PushCondition, PushUserAttrs, PushUserTags,
+    TimPushCondition,
+};
 
 /// How long a `MsgRandom` names the same push task (the en page: 7 days).
 const DEDUP_SECS: i64 = 7 * 24 * 3600;
-/// Pushes per app per day by default (the page; 90047 beyond).
+/// Pushes per app per day by default (the pages; 90047 beyond).
 const PUSHES_PER_DAY: u32 = 100;
-/// Tags one user may hold (the im_add_tag page).
-const MAX_TAGS_PER_USER: usize = 100;
+/// Tags one user may hold (the add-tag pages).
+pub(super) const MAX_TAGS_PER_USER: usize = 100;
 /// Bytes of a tag, an attribute name or an attribute value (the pages).
-const MAX_TAG_BYTES: usize = 50;
+pub(super) const MAX_TAG_BYTES: usize = 50;
 
 /// A push the emulator accepted.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
 pub struct PushTask {
+    /// `service/command` it was made with (`all_member_push/im_push`,
+    /// `timpush/push` or `timpush/batch`).
+    pub endpoint: &'static str,
     /// The task ID it answered.
     pub task_id: String,
     /// The sender the recipients see (`From_Account`, else the admin).
@@ -49,36 +55,105 @@ pub struct PushTask {
     pub msg_body: Vec<MsgElement>,
     /// The accounts the condition selected, in account order.
     pub recipients: Vec<String>,
-    /// Whether it was stored for offline users (`MsgLifeTime` > 0): only
-    /// then does it reach the recipients' inboxes (nobody is online).
+    /// Whether it was stored as a message (`MsgLifeTime` > 0 for im_push; a
+    /// `MsgBody` without `OnlineOnlyFlag` for timpush): only then does it
+    /// reach the recipients' inboxes (nobody is online in the emulator).
     pub stored: bool,
     /// Unix seconds.
     pub time: i64,
+    /// Recalled with `timpush/revoke`.
+    pub revoked: bool,
 }
 
+/// One service's attributes and tags (`all_member_push` and `timpush` keep
+/// their own: the pages do not say that they share them).
 #[derive(Debug, Default)]
-pub(crate) struct PushState {
+pub(super) struct Store {
     /// Attribute number (0-9) to name.
-    attr_names: BTreeMap<u8, String>,
+    pub attr_names: BTreeMap<u8, String>,
     /// Account to attribute name to value.
-    attrs: HashMap<String, BTreeMap<String, String>>,
+    pub attrs: HashMap<String, BTreeMap<String, String>>,
     /// Account to tags, in the order added.
-    tags: HashMap<String, Vec<String>>,
-    pub tasks: Vec<PushTask>,
-    /// Whether the app has push to all users (90045 otherwise).
-    pub enabled: bool,
+    pub tags: HashMap<String, Vec<String>>,
     /// (Unix day, pushes that day).
-    today: (i64, u32),
+    pub today: (i64, u32),
 }
 
-impl PushState {
-    pub(crate) fn forget(&mut self, account: &str) {
+impl Store {
+    fn forget(&mut self, account: &str) {
         self.attrs.remove(account);
         self.tags.remove(account);
     }
 
-    fn is_attr_name(&self, name: &str) -> bool {
+    pub fn is_attr_name(&self, name: &str) -> bool {
         self.attr_names.values().any(|n| n == name)
+    }
+
+    fn tags_of(&self, account: &str) -> &[String] {
+        self.tags.get(account).map_or(&[][..], Vec::as_slice)
+    }
+
+    /// `Attrs` of an account as JSON (`{}` when it has none).
+    pub fn attrs_json(&self, account: &str) -> Value {
+        Value::Object(
+            self.attrs
+                .get(account)
+                .map_or_else(serde_json::Map::new, |m| {
+                    m.iter()
+                        .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                        .collect()
+                }),
+        )
+    }
+
+    /// Count a push of today (see [`Self::pushes_left_today`]).
+    pub fn count_today(&mut self, now: i64) {
+        let day = now.div_euclid(86_400);
+        let used = if self.today.0 == day { self.today.1 } else { 0 };
+        self.today = (day, used + 1);
+    }
+
+    pub fn pushes_left_today(&self, now: i64) -> bool {
+        self.today.0 != now.div_euclid(86_400) || self.today.1 < PUSHES_PER_DAY
+    }
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct PushState {
+    /// `all_member_push`.
+    pub(super) amp: Store,
+    /// `timpush` (see `timpush.rs`).
+    pub(super) tim: Store,
+    /// timpush: account type of each attribute number, fixed once set.
+    pub(super) tim_attr_types: BTreeMap<u8, PushAccountType>,
+    /// timpush: the account type each tag was first used with.
+    pub(super) tim_tag_types: HashMap<String, PushAccountType>,
+    /// Push RegistrationIDs the timpush service knows (`EmulatorBuilder::push_registration_ids`).
+    pub(crate) registrations: std::collections::BTreeSet<String>,
+    pub tasks: Vec<PushTask>,
+    /// Whether the app has push to all users (90045 otherwise).
+    pub enabled: bool,
+}
+
+impl PushState {
+    pub(crate) fn forget(&mut self, account: &str) {
+        self.amp.forget(account);
+        self.tim.forget(account);
+    }
+
+    /// The earlier task of `endpoint` with this `MsgRandom` within `window` seconds.
+    pub(super) fn repeat(
+        &self,
+        endpoint: &str,
+        random: u32,
+        now: i64,
+        window: i64,
+    ) -> Option<&PushTask> {
+        self.tasks
+            .iter()
+            .rev()
+            .take_while(|t| now - t.time <= window)
+            .find(|t| t.endpoint == endpoint && t.random == random)
     }
 }
 
@@ -96,7 +171,7 @@ pub(super) fn register(t: &mut Table) {
 }
 
 /// The ten optional names of [`PushAttrNames`], by number.
-fn names_of(n: &PushAttrNames) -> [(u8, Option<&String>); 10] {
+pub(super) fn names_of(n: &PushAttrNames) -> [(u8, Option<&String>); 10] {
     [
         (0, n.attr0.as_ref()),
         (1, n.attr1.as_ref()),
@@ -112,7 +187,7 @@ fn names_of(n: &PushAttrNames) -> [(u8, Option<&String>); 10] {
 }
 
 fn set_attr_name(cx: &mut Ctx<'_>, r: im_set_attr_name::Request) -> Reply {
-    let names = &mut cx.st.families.push.attr_names;
+    let names = &mut cx.st.families.push.amp.attr_names;
     for (i, name) in names_of(&r.attr_names) {
         if let Some(name) = name {
             names.insert(i, name.clone());
@@ -122,12 +197,18 @@ fn set_attr_name(cx: &mut Ctx<'_>, r: im_set_attr_name::Request) -> Reply {
 }
 
 fn get_attr_name(cx: &mut Ctx<'_>, _: im_get_attr_name::Request) -> Reply {
-    let names = &cx.st.families.push.attr_names;
+    ok(&im_get_attr_name::Response {
+        attr_names: attr_names(&cx.st.families.push.amp.attr_names),
+    })
+}
+
+/// The names set, as the pages return them (absent when none is).
+pub(super) fn attr_names(names: &BTreeMap<u8, String>) -> Option<PushAttrNames> {
     if names.is_empty() {
-        return ok(&im_get_attr_name::Response { attr_names: None });
+        return None;
     }
     let get = |i: u8| names.get(&i).cloned();
-    let attr_names = PushAttrNames {
+    Some(PushAttrNames {
         attr0: get(0),
         attr1: get(1),
         attr2: get(2),
@@ -138,25 +219,18 @@ fn get_attr_name(cx: &mut Ctx<'_>, _: im_get_attr_name::Request) -> Reply {
         attr7: get(7),
         attr8: get(8),
         attr9: get(9),
-    };
-    ok(&im_get_attr_name::Response {
-        attr_names: Some(attr_names),
     })
 }
 
 /// Users without attributes are listed with an empty `Attrs` (the page).
 fn get_attr(cx: &mut Ctx<'_>, r: im_get_attr::Request) -> Reply {
-    let st = &cx.st.families.push;
+    let st = &cx.st.families.push.amp;
     let user_attrs = r
         .to_account
         .into_iter()
         .map(|a| {
-            let attrs = st.attrs.get(&a).map_or_else(serde_json::Map::new, |m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                    .collect()
-            });
-            PushUserAttrs::new(a, Value::Object(attrs))
+            let attrs = st.attrs_json(&a);
+            PushUserAttrs::new(a, attrs)
         })
         .collect();
     ok(&im_get_attr::Response { user_attrs })
@@ -164,7 +238,7 @@ fn get_attr(cx: &mut Ctx<'_>, r: im_get_attr::Request) -> Reply {
 
 /// The name -> value pairs of an `Attrs` object, each name one of the app's
 /// and each value a string of at most 50 bytes; else why not.
-fn attr_pairs(st: &PushState, attrs: &Value) -> Result<Vec<(String, String)>, String> {
+pub(super) fn attr_pairs(st: &Store, attrs: &Value) -> Result<Vec<(String, String)>, String> {
     let Value::Object(map) = attrs else {
         return Err("Attrs is not a JSON object".to_owned());
     };
@@ -186,7 +260,7 @@ fn attr_pairs(st: &PushState, attrs: &Value) -> Result<Vec<(String, String)>, St
 
 /// All or nothing: every user's attributes are checked before any is set.
 fn set_attr(cx: &mut Ctx<'_>, r: im_set_attr::Request) -> Reply {
-    let st = &mut cx.st.families.push;
+    let st = &mut cx.st.families.push.amp;
     let mut checked = Vec::with_capacity(r.user_attrs.len());
     for u in &r.user_attrs {
         match attr_pairs(st, &u.attrs) {
@@ -206,7 +280,7 @@ fn set_attr(cx: &mut Ctx<'_>, r: im_set_attr::Request) -> Reply {
 }
 
 fn remove_attr(cx: &mut Ctx<'_>, r: im_remove_attr::Request) -> Reply {
-    let st = &mut cx.st.families.push;
+    let st = &mut cx.st.families.push.amp;
     if let Some(name) = r
         .user_attrs
         .iter()
@@ -229,7 +303,7 @@ fn remove_attr(cx: &mut Ctx<'_>, r: im_remove_attr::Request) -> Reply {
 }
 
 fn get_tag(cx: &mut Ctx<'_>, r: im_get_tag::Request) -> Reply {
-    let st = &cx.st.families.push;
+    let st = &cx.st.families.push.amp;
     let user_tags = r
         .to_account
         .into_iter()
@@ -242,7 +316,7 @@ fn get_tag(cx: &mut Ctx<'_>, r: im_get_tag::Request) -> Reply {
 }
 
 /// Why a tag is refused: (empty, too long).
-fn bad_tag(tag: &str) -> Option<String> {
+pub(super) fn bad_tag(tag: &str) -> Option<String> {
     if tag.is_empty() {
         Some("a tag is empty".to_owned())
     } else if tag.len() > MAX_TAG_BYTES {
@@ -255,7 +329,7 @@ fn bad_tag(tag: &str) -> Option<String> {
 /// All or nothing: a user would hold more than 100 tags, or a tag is empty
 /// or too long, and nothing is added. Tags a user holds are not added twice.
 fn add_tag(cx: &mut Ctx<'_>, r: im_add_tag::Request) -> Reply {
-    let st = &mut cx.st.families.push;
+    let st = &mut cx.st.families.push.amp;
     let invalid = im_add_tag::META.invalid_code;
     for u in &r.user_tags {
         if let Some(why) = u.tags.iter().find_map(|t| bad_tag(t)) {
@@ -291,7 +365,7 @@ fn add_tag(cx: &mut Ctx<'_>, r: im_add_tag::Request) -> Reply {
 }
 
 fn remove_tag(cx: &mut Ctx<'_>, r: im_remove_tag::Request) -> Reply {
-    let st = &mut cx.st.families.push;
+    let st = &mut cx.st.families.push.amp;
     for u in r.user_tags {
         if let Some(held) = st.tags.get_mut(&u.to_account) {
             held.retain(|t| !u.tags.contains(t));
@@ -301,77 +375,159 @@ fn remove_tag(cx: &mut Ctx<'_>, r: im_remove_tag::Request) -> Reply {
 }
 
 fn remove_all_tags(cx: &mut Ctx<'_>, r: im_remove_all_tags::Request) -> Reply {
-    let st = &mut cx.st.families.push;
+    let st = &mut cx.st.families.push.amp;
     for a in &r.to_account {
         st.tags.remove(a);
     }
     ok_empty()
 }
 
+/// A push condition of either service (im_push has no `TagsNot`).
+pub(super) struct Condition {
+    pub tags_and: Vec<String>,
+    pub tags_or: Vec<String>,
+    pub tags_not: Vec<String>,
+    pub attrs_and: Option<Value>,
+    pub attrs_or: Option<Value>,
+}
+
+impl From<Option<PushCondition>> for Condition {
+    fn from(c: Option<PushCondition>) -> Self {
+        let c = c.unwrap_or_default();
+        Self {
+            tags_and: c.tags_and,
+            tags_or: c.tags_or,
+            tags_not: Vec::new(),
+            attrs_and: c.attrs_and,
+            attrs_or: c.attrs_or,
+        }
+    }
+}
+
+impl From<Option<TimPushCondition>> for Condition {
+    fn from(c: Option<TimPushCondition>) -> Self {
+        let c = c.unwrap_or_default();
+        Self {
+            tags_and: c.tags_and,
+            tags_or: c.tags_or,
+            tags_not: c.tags_not,
+            attrs_and: c.attrs_and,
+            attrs_or: c.attrs_or,
+        }
+    }
+}
+
+/// Why a condition is refused, in the pages' terms (both services use the
+/// same codes: 90039, 90040, 90020, 90022, 90033).
+pub(super) enum Refusal {
+    AttrsAndTags,
+    EmptyTag,
+    TagTooLong(String),
+    TagRepeated(String),
+    Attr(String),
+}
+
+impl Refusal {
+    pub fn message(&self) -> String {
+        match self {
+            Self::AttrsAndTags => "attribute and tag conditions cannot be combined".into(),
+            Self::EmptyTag => "a tag is empty".into(),
+            Self::TagTooLong(t) => format!("tag {t} is over {MAX_TAG_BYTES} bytes"),
+            Self::TagRepeated(t) => format!("tag {t} is in both TagsAnd and TagsOr"),
+            Self::Attr(why) => why.clone(),
+        }
+    }
+}
+
 /// A checked push condition.
-struct Selector {
+pub(super) struct Selector {
     tags_and: Vec<String>,
     tags_or: Vec<String>,
+    tags_not: Vec<String>,
     attrs_and: Vec<(String, String)>,
     attrs_or: Vec<(String, String)>,
 }
 
 impl Selector {
-    fn matches(&self, st: &PushState, account: &str) -> bool {
-        let tags = st.tags.get(account).map_or(&[][..], Vec::as_slice);
+    /// The page's checks of a condition against a service's attribute names.
+    pub fn new(st: &Store, c: Condition) -> Result<Self, Refusal> {
+        let has_attrs = c.attrs_and.is_some() || c.attrs_or.is_some();
+        let tags = || c.tags_and.iter().chain(&c.tags_or).chain(&c.tags_not);
+        if has_attrs && tags().next().is_some() {
+            return Err(Refusal::AttrsAndTags);
+        }
+        for t in tags() {
+            if t.is_empty() {
+                return Err(Refusal::EmptyTag);
+            }
+            if t.len() > MAX_TAG_BYTES {
+                return Err(Refusal::TagTooLong(t.clone()));
+            }
+        }
+        if let Some(t) = c.tags_and.iter().find(|t| c.tags_or.contains(t)) {
+            return Err(Refusal::TagRepeated(t.clone()));
+        }
+        let pairs = |v: Option<Value>| match v {
+            None => Ok(Vec::new()),
+            Some(v) => attr_pairs(st, &v).map_err(Refusal::Attr),
+        };
+        Ok(Self {
+            attrs_and: pairs(c.attrs_and)?,
+            attrs_or: pairs(c.attrs_or)?,
+            tags_and: c.tags_and,
+            tags_or: c.tags_or,
+            tags_not: c.tags_not,
+        })
+    }
+
+    pub fn matches(&self, st: &Store, account: &str) -> bool {
+        let tags = st.tags_of(account);
         let attrs = st.attrs.get(account);
         let has_attr = |(k, v): &(String, String)| attrs.and_then(|a| a.get(k)) == Some(v);
         self.tags_and.iter().all(|t| tags.contains(t))
             && (self.tags_or.is_empty() || self.tags_or.iter().any(|t| tags.contains(t)))
+            && !self.tags_not.iter().any(|t| tags.contains(t))
             && self.attrs_and.iter().all(has_attr)
             && (self.attrs_or.is_empty() || self.attrs_or.iter().any(has_attr))
     }
 }
 
-/// The page's checks of a condition, in its codes.
-fn selector(st: &PushState, c: Option<PushCondition>) -> Result<Selector, Reply> {
-    type E = im_push::Error;
-    let c = c.unwrap_or_default();
-    let has_attrs = c.attrs_and.is_some() || c.attrs_or.is_some();
-    if has_attrs && !(c.tags_and.is_empty() && c.tags_or.is_empty()) {
-        return Err(fail_with(
-            E::PushAttrsAndTagsExclusive,
-            "attribute and tag conditions cannot be combined",
-        ));
-    }
-    for t in c.tags_and.iter().chain(&c.tags_or) {
-        if t.is_empty() {
-            return Err(fail_with(E::EmptyPushTag, "a tag is empty"));
-        }
-        if t.len() > MAX_TAG_BYTES {
-            return Err(fail_with(
-                E::PushTagTooLong,
-                format!("tag {t} is over {MAX_TAG_BYTES} bytes"),
-            ));
-        }
-    }
-    if let Some(t) = c.tags_and.iter().find(|t| c.tags_or.contains(t)) {
-        return Err(fail_with(
-            E::PushTagRepeated,
-            format!("tag {t} is in both TagsAnd and TagsOr"),
-        ));
-    }
-    let pairs = |v: Option<Value>| match v {
-        None => Ok(Vec::new()),
-        Some(v) => attr_pairs(st, &v).map_err(|why| fail_with(E::InvalidPushAttribute, why)),
+/// A new push task: recorded, and delivered to each recipient's inbox when
+/// `stored`. Returns its task ID.
+pub(super) fn record(cx: &mut Ctx<'_>, mut task: PushTask) -> String {
+    let n = cx.st.families.push.tasks.len() as u64 + 1;
+    let prefix = if task.endpoint == "timpush/batch" {
+        "batch_"
+    } else {
+        ""
     };
-    Ok(Selector {
-        attrs_and: pairs(c.attrs_and)?,
-        attrs_or: pairs(c.attrs_or)?,
-        tags_and: c.tags_and,
-        tags_or: c.tags_or,
-    })
+    task.task_id = format!("{prefix}{:08x}_{:08x}_emu_{n:x}", task.time, task.random);
+    if task.stored {
+        let d = Delivered {
+            endpoint: task.endpoint,
+            from: task.from.clone(),
+            group_id: None,
+            msg_body: task.msg_body.clone(),
+            cloud_custom_data: None,
+            random: task.random,
+            msg_seq: n,
+            msg_time: task.time,
+            msg_key: None,
+        };
+        for to in &task.recipients {
+            cx.st.deliver(to, &d);
+        }
+    }
+    let id = task.task_id.clone();
+    cx.st.families.push.tasks.push(task);
+    id
 }
 
 fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
     type E = im_push::Error;
     let now = cx.unix;
     let random = r.msg_random.unwrap_or_default();
+    let endpoint = &im_push::META.path[4..];
     let st = &cx.st.families.push;
     if !st.enabled {
         return fail_with(
@@ -379,24 +535,25 @@ fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
             "push to all users is not enabled for this app",
         );
     }
-    if let Some(t) = st
-        .tasks
-        .iter()
-        .rev()
-        .take_while(|t| now - t.time <= DEDUP_SECS)
-        .find(|t| t.random == random)
-    {
+    if let Some(t) = st.repeat(endpoint, random, now, DEDUP_SECS) {
         return ok(&im_push::Response {
             task_id: t.task_id.clone(),
         });
     }
-    let sel = match selector(st, r.condition) {
+    let sel = match Selector::new(&st.amp, r.condition.into()) {
         Ok(s) => s,
-        Err(reply) => return reply,
+        Err(why) => {
+            let code = match &why {
+                Refusal::AttrsAndTags => E::PushAttrsAndTagsExclusive,
+                Refusal::EmptyTag => E::EmptyPushTag,
+                Refusal::TagTooLong(_) => E::PushTagTooLong,
+                Refusal::TagRepeated(_) => E::PushTagRepeated,
+                Refusal::Attr(_) => E::InvalidPushAttribute,
+            };
+            return fail_with(code, why.message());
+        }
     };
-    let day = now.div_euclid(86_400);
-    let used = if st.today.0 == day { st.today.1 } else { 0 };
-    if used >= PUSHES_PER_DAY {
+    if !st.amp.pushes_left_today(now) {
         return fail_with(
             E::PushDailyLimitExceeded,
             format!("{PUSHES_PER_DAY} pushes today already"),
@@ -407,41 +564,23 @@ fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
         .st
         .accounts
         .keys()
-        .filter(|a| **a != from && sel.matches(st, a))
+        .filter(|a| **a != from && sel.matches(&st.amp, a))
         .cloned()
         .collect();
-    let stored = r.msg_life_time.unwrap_or(0) > 0;
-    let n = st.tasks.len() as u64 + 1;
-    let task = PushTask {
-        task_id: format!("{now:08x}_{random:08x}_emu_{n:x}"),
-        from,
-        random,
-        msg_body: r.msg_body,
-        recipients,
-        stored,
-        time: now,
-    };
-    if stored {
-        let d = Delivered {
-            endpoint: &im_push::META.path[4..],
-            from: task.from.clone(),
-            group_id: None,
-            msg_body: task.msg_body.clone(),
-            cloud_custom_data: None,
+    cx.st.families.push.amp.count_today(now);
+    let task_id = record(
+        cx,
+        PushTask {
+            endpoint,
+            task_id: String::new(),
+            from,
             random,
-            msg_seq: n,
-            msg_time: now,
-            msg_key: None,
-        };
-        for to in &task.recipients {
-            cx.st.deliver(to, &d);
-        }
-    }
-    let answer = im_push::Response {
-        task_id: task.task_id.clone(),
-    };
-    let st = &mut cx.st.families.push;
-    st.today = (day, used + 1);
-    st.tasks.push(task);
-    ok(&answer)
+            msg_body: r.msg_body,
+            recipients,
+            stored: r.msg_life_time.unwrap_or(0) > 0,
+            time: now,
+            revoked: false,
+        },
+    );
+    ok(&im_push::Response { task_id })
 }
