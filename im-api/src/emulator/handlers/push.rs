@@ -439,6 +439,23 @@ impl Refusal {
     }
 }
 
+/// The failure for a refused condition, in the endpoint's error enum `$e`
+/// (both services name the variants alike).
+macro_rules! refused {
+    ($e:ty, $why:expr) => {{
+        let why: Refusal = $why;
+        let code = match &why {
+            Refusal::AttrsAndTags => <$e>::PushAttrsAndTagsExclusive,
+            Refusal::EmptyTag => <$e>::EmptyPushTag,
+            Refusal::TagTooLong(_) => <$e>::PushTagTooLong,
+            Refusal::TagRepeated(_) => <$e>::PushTagRepeated,
+            Refusal::Attr(_) => <$e>::InvalidPushAttribute,
+        };
+        fail_with(code, why.message())
+    }};
+}
+pub(super) use refused;
+
 /// A checked push condition.
 pub(super) struct Selector {
     tags_and: Vec<String>,
@@ -542,16 +559,7 @@ fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
     }
     let sel = match Selector::new(&st.amp, r.condition.into()) {
         Ok(s) => s,
-        Err(why) => {
-            let code = match &why {
-                Refusal::AttrsAndTags => E::PushAttrsAndTagsExclusive,
-                Refusal::EmptyTag => E::EmptyPushTag,
-                Refusal::TagTooLong(_) => E::PushTagTooLong,
-                Refusal::TagRepeated(_) => E::PushTagRepeated,
-                Refusal::Attr(_) => E::InvalidPushAttribute,
-            };
-            return fail_with(code, why.message());
-        }
+        Err(why) => return refused!(E, why),
     };
     if !st.amp.pushes_left_today(now) {
         return fail_with(

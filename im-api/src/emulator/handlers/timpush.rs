@@ -15,7 +15,7 @@
 
 use super::push::{
     MAX_TAGS_PER_USER, PushTask, Refusal, Selector, attr_names, attr_pairs, bad_tag, names_of,
-    record,
+    record, refused,
 };
 use super::{Ctx, Table};
 use crate::api::{
@@ -402,16 +402,7 @@ fn push_all(cx: &mut Ctx<'_>, r: push::Request) -> Reply {
     }
     let sel = match Selector::new(&st.tim, r.condition.into()) {
         Ok(s) => s,
-        Err(why) => {
-            let code = match &why {
-                Refusal::AttrsAndTags => E::PushAttrsAndTagsExclusive,
-                Refusal::EmptyTag => E::EmptyPushTag,
-                Refusal::TagTooLong(_) => E::PushTagTooLong,
-                Refusal::TagRepeated(_) => E::PushTagRepeated,
-                Refusal::Attr(_) => E::InvalidPushAttribute,
-            };
-            return fail_with(code, why.message());
-        }
+        Err(why) => return refused!(E, why),
     };
     if !st.tim.pushes_left_today(now) {
         return fail_with(E::PushDailyLimitExceeded, "100 pushes today already");
