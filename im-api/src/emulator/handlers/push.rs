@@ -32,7 +32,7 @@ use crate::types::{
 /// How long a `MsgRandom` names the same push task (the en page: 7 days).
 const DEDUP_SECS: i64 = 7 * 24 * 3600;
 /// Pushes per app per day by default (the pages; 90047 beyond).
-const PUSHES_PER_DAY: u32 = 100;
+pub(super) const PUSHES_PER_DAY: u32 = 100;
 /// Tags one user may hold (the add-tag pages).
 pub(super) const MAX_TAGS_PER_USER: usize = 100;
 /// Bytes of a tag, an attribute name or an attribute value (the pages).
@@ -439,22 +439,42 @@ impl Refusal {
     }
 }
 
-/// The failure for a refused condition, in the endpoint's error enum `$e`
-/// (both services name the variants alike).
-macro_rules! refused {
-    ($e:ty, $why:expr) => {{
-        let why: Refusal = $why;
-        let code = match &why {
-            Refusal::AttrsAndTags => <$e>::PushAttrsAndTagsExclusive,
-            Refusal::EmptyTag => <$e>::EmptyPushTag,
-            Refusal::TagTooLong(_) => <$e>::PushTagTooLong,
-            Refusal::TagRepeated(_) => <$e>::PushTagRepeated,
-            Refusal::Attr(_) => <$e>::InvalidPushAttribute,
-        };
-        fail_with(code, why.message())
+/// Why a push by condition is refused (both services use the same codes).
+pub(super) enum PushFailure {
+    /// 90045.
+    NotEnabled,
+    /// 90047.
+    DailyLimit,
+    /// 90020, 90022, 90033, 90039 or 90040.
+    Refused(Refusal),
+}
+
+/// A [`PushFailure`] as the endpoint's error enum `$e` (both services name
+/// the variants alike).
+macro_rules! push_failed {
+    ($e:ty, $failure:expr) => {{
+        match $failure {
+            PushFailure::NotEnabled => fail_with(
+                <$e>::PushNotEnabled,
+                "pushing to all users is not enabled for this app",
+            ),
+            PushFailure::DailyLimit => {
+                fail_with(<$e>::PushDailyLimitExceeded, "100 pushes today already")
+            }
+            PushFailure::Refused(why) => {
+                let code = match &why {
+                    Refusal::AttrsAndTags => <$e>::PushAttrsAndTagsExclusive,
+                    Refusal::EmptyTag => <$e>::EmptyPushTag,
+                    Refusal::TagTooLong(_) => <$e>::PushTagTooLong,
+                    Refusal::TagRepeated(_) => <$e>::PushTagRepeated,
+                    Refusal::Attr(_) => <$e>::InvalidPushAttribute,
+                };
+                fail_with(code, why.message())
+            }
+        }
     }};
 }
-pub(super) use refused;
+pub(super) use push_failed;
 
 /// A checked push condition.
 pub(super) struct Selector {
@@ -540,55 +560,93 @@ pub(super) fn record(cx: &mut Ctx<'_>, mut task: PushTask) -> String {
     id
 }
 
-fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
-    type E = im_push::Error;
+/// Which service a push by condition is for: each has its own attributes,
+/// tags and daily count; timpush also reaches RegistrationIDs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Service {
+    AllMember,
+    TimPush,
+}
+
+/// A push to the accounts matching a condition.
+pub(super) struct ByCondition {
+    pub service: Service,
+    pub endpoint: &'static str,
+    /// How long the same `MsgRandom` is the same task.
+    pub dedup_secs: i64,
+    pub from: Option<String>,
+    pub random: u32,
+    pub condition: Condition,
+    pub msg_body: Vec<MsgElement>,
+    pub stored: bool,
+}
+
+/// The checks both services make (enabled, a repeat, the condition, the
+/// day's count), then the task: its ID, or the earlier task's for a repeat.
+pub(super) fn push_by_condition(cx: &mut Ctx<'_>, p: ByCondition) -> Result<String, PushFailure> {
     let now = cx.unix;
-    let random = r.msg_random.unwrap_or_default();
-    let endpoint = &im_push::META.path[4..];
     let st = &cx.st.families.push;
     if !st.enabled {
-        return fail_with(
-            E::PushNotEnabled,
-            "push to all users is not enabled for this app",
-        );
+        return Err(PushFailure::NotEnabled);
     }
-    if let Some(t) = st.repeat(endpoint, random, now, DEDUP_SECS) {
-        return ok(&im_push::Response {
-            task_id: t.task_id.clone(),
-        });
+    if let Some(t) = st.repeat(p.endpoint, p.random, now, p.dedup_secs) {
+        return Ok(t.task_id.clone());
     }
-    let sel = match Selector::new(&st.amp, r.condition.into()) {
-        Ok(s) => s,
-        Err(why) => return refused!(E, why),
+    let store = match p.service {
+        Service::AllMember => &st.amp,
+        Service::TimPush => &st.tim,
     };
-    if !st.amp.pushes_left_today(now) {
-        return fail_with(
-            E::PushDailyLimitExceeded,
-            format!("{PUSHES_PER_DAY} pushes today already"),
-        );
+    let sel = Selector::new(store, p.condition).map_err(PushFailure::Refused)?;
+    if !store.pushes_left_today(now) {
+        return Err(PushFailure::DailyLimit);
     }
-    let from = r.from_account.unwrap_or_else(|| cx.caller.to_owned());
-    let recipients: Vec<String> = cx
-        .st
-        .accounts
-        .keys()
-        .filter(|a| **a != from && sel.matches(&st.amp, a))
+    let from = p.from.unwrap_or_else(|| cx.caller.to_owned());
+    // Every account (and, for timpush, RegistrationID) but the sender, sorted, each once.
+    let mut everyone: Vec<&String> = cx.st.accounts.keys().collect();
+    if p.service == Service::TimPush {
+        everyone.extend(&st.registrations);
+        everyone.sort();
+        everyone.dedup();
+    }
+    let recipients: Vec<String> = everyone
+        .into_iter()
+        .filter(|a| **a != from && sel.matches(store, a))
         .cloned()
         .collect();
-    cx.st.families.push.amp.count_today(now);
-    let task_id = record(
+    let st = &mut cx.st.families.push;
+    match p.service {
+        Service::AllMember => st.amp.count_today(now),
+        Service::TimPush => st.tim.count_today(now),
+    }
+    Ok(record(
         cx,
         PushTask {
-            endpoint,
+            endpoint: p.endpoint,
             task_id: String::new(),
             from,
-            random,
-            msg_body: r.msg_body,
+            random: p.random,
+            msg_body: p.msg_body,
             recipients,
-            stored: r.msg_life_time.unwrap_or(0) > 0,
+            stored: p.stored,
             time: now,
             revoked: false,
         },
-    );
-    ok(&im_push::Response { task_id })
+    ))
+}
+
+fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
+    let push = ByCondition {
+        service: Service::AllMember,
+        endpoint: &im_push::META.path[4..],
+        dedup_secs: DEDUP_SECS,
+        from: r.from_account,
+        random: r.msg_random.unwrap_or_default(),
+        condition: r.condition.into(),
+        stored: r.msg_life_time.unwrap_or(0) > 0,
+        msg_body: r.msg_body,
+    };
+    match push_by_condition(cx, push) {
+        Ok(task_id) => ok(&im_push::Response { task_id }),
+        Err(f) => push_failed!(im_push::Error, f),
+    }
 }

@@ -14,8 +14,8 @@
 //! Pushing needs the feature enabled (`EmulatorBuilder::push_enabled`, 90045).
 
 use super::push::{
-    MAX_TAGS_PER_USER, PushTask, Refusal, Selector, attr_names, attr_pairs, bad_tag, names_of,
-    record, refused,
+    ByCondition, MAX_TAGS_PER_USER, PushFailure, PushTask, Refusal, Service, attr_names,
+    attr_pairs, bad_tag, names_of, push_by_condition, push_failed, record,
 };
 use super::{Ctx, Table};
 use crate::api::{
@@ -384,56 +384,20 @@ fn clear_tags(cx: &mut Ctx<'_>, r: clear_all_tags::Request) -> Reply {
 }
 
 fn push_all(cx: &mut Ctx<'_>, r: push::Request) -> Reply {
-    type E = push::Error;
-    let now = cx.unix;
-    let random = r.msg_random.unwrap_or_default();
-    let endpoint = &push::META.path[4..];
-    let st = &cx.st.families.push;
-    if !st.enabled {
-        return fail_with(
-            E::PushNotEnabled,
-            "the push service is not enabled for this app",
-        );
-    }
-    if let Some(t) = st.repeat(endpoint, random, now, DEDUP_SECS) {
-        return ok(&push::Response {
-            task_id: t.task_id.clone(),
-        });
-    }
-    let sel = match Selector::new(&st.tim, r.condition.into()) {
-        Ok(s) => s,
-        Err(why) => return refused!(E, why),
+    let call = ByCondition {
+        service: Service::TimPush,
+        endpoint: &push::META.path[4..],
+        dedup_secs: DEDUP_SECS,
+        from: r.from_account,
+        random: r.msg_random.unwrap_or_default(),
+        condition: r.condition.into(),
+        stored: !r.msg_body.is_empty() && r.online_only_flag != Some(true),
+        msg_body: r.msg_body,
     };
-    if !st.tim.pushes_left_today(now) {
-        return fail_with(E::PushDailyLimitExceeded, "100 pushes today already");
+    match push_by_condition(cx, call) {
+        Ok(task_id) => ok(&push::Response { task_id }),
+        Err(f) => push_failed!(push::Error, f),
     }
-    let from = r.from_account.unwrap_or_else(|| cx.caller.to_owned());
-    // Every UserID and RegistrationID (sorted, each once), but the sender.
-    let mut everyone: Vec<&String> = cx.st.accounts.keys().chain(&st.registrations).collect();
-    everyone.sort();
-    everyone.dedup();
-    let recipients: Vec<String> = everyone
-        .into_iter()
-        .filter(|a| **a != from && sel.matches(&st.tim, a))
-        .cloned()
-        .collect();
-    let stored = !r.msg_body.is_empty() && r.online_only_flag != Some(true);
-    cx.st.families.push.tim.count_today(now);
-    let task_id = record(
-        cx,
-        PushTask {
-            endpoint,
-            task_id: String::new(),
-            from,
-            random,
-            msg_body: r.msg_body,
-            recipients,
-            stored,
-            time: now,
-            revoked: false,
-        },
-    );
-    ok(&push::Response { task_id })
 }
 
 /// A notification to listed accounts: unknown ones are listed in `ErrorList`.
