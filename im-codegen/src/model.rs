@@ -334,18 +334,20 @@ impl FieldCodes {
         *self == FieldCodes::default()
     }
     pub fn all(&self) -> impl Iterator<Item = i64> {
+        self.entries().into_iter().filter_map(|(_, code)| code)
+    }
+    /// Each kind of problem by its spec key (`type` for `ty`), with its code.
+    pub fn entries(&self) -> [(&'static str, Option<i64>); 8] {
         [
-            self.any,
-            self.ty,
-            self.missing,
-            self.min_items,
-            self.max_items,
-            self.max_bytes,
-            self.max_json_bytes,
-            self.range,
+            ("any", self.any),
+            ("type", self.ty),
+            ("missing", self.missing),
+            ("min_items", self.min_items),
+            ("max_items", self.max_items),
+            ("max_bytes", self.max_bytes),
+            ("max_json_bytes", self.max_json_bytes),
+            ("range", self.range),
         ]
-        .into_iter()
-        .flatten()
     }
 }
 

@@ -362,17 +362,7 @@ fn limits(s: &mut Map<String, Value>, f: &Field) {
 
 fn codes(c: &FieldCodes) -> Value {
     let mut m = Map::new();
-    let all = [
-        ("any", c.any),
-        ("type", c.ty),
-        ("missing", c.missing),
-        ("min_items", c.min_items),
-        ("max_items", c.max_items),
-        ("max_bytes", c.max_bytes),
-        ("max_json_bytes", c.max_json_bytes),
-        ("range", c.range),
-    ];
-    for (k, v) in all {
+    for (k, v) in c.entries() {
         set(&mut m, k, v.map(|v| json!(v)));
     }
     Value::Object(m)

@@ -413,25 +413,18 @@ impl Gen<'_> {
         let c = &f.codes;
         // Only the codes the spec gives; the rest from `FieldCodes::NONE`
         // (most fields have none: a short constant instead of eight `None`s).
-        let set = [
-            ("any", c.any),
-            ("ty", c.ty),
-            ("missing", c.missing),
-            ("min_items", c.min_items),
-            ("max_items", c.max_items),
-            ("max_bytes", c.max_bytes),
-            ("max_json_bytes", c.max_json_bytes),
-            ("range", c.range),
-        ]
-        .into_iter()
-        .filter_map(|(name, code)| {
-            let name = ident(name);
-            code.map(|code| {
-                let code = lit_i64(code);
-                quote!(#name: ::core::option::Option::Some(#code),)
+        let set = c
+            .entries()
+            .into_iter()
+            .filter_map(|(key, code)| {
+                // The spec's `type` is the field `ty` of im_api::FieldCodes.
+                let name = ident(if key == "type" { "ty" } else { key });
+                code.map(|code| {
+                    let code = lit_i64(code);
+                    quote!(#name: ::core::option::Option::Some(#code),)
+                })
             })
-        })
-        .collect::<Vec<_>>();
+            .collect::<Vec<_>>();
         let codes = if set.is_empty() {
             quote!(#krate::FieldCodes::NONE)
         } else {
