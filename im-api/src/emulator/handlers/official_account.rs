@@ -73,6 +73,16 @@ pub(crate) struct OfficialAccountState {
     counter: u64,
 }
 
+/// The official account `id`, when it exists.
+fn account<'a>(cx: &'a Ctx<'_>, id: &str) -> Option<&'a OfficialAccount> {
+    cx.st.families.official_account.accounts.get(id)
+}
+
+/// The official account `id`, to change, when it exists.
+fn account_mut<'a>(cx: &'a mut Ctx<'_>, id: &str) -> Option<&'a mut OfficialAccount> {
+    cx.st.families.official_account.accounts.get_mut(id)
+}
+
 impl OfficialAccountState {
     /// A deleted user stops being a subscriber; accounts it owns stay.
     pub(crate) fn forget(&mut self, account: &str) {
@@ -163,13 +173,7 @@ fn destroy(cx: &mut Ctx<'_>, r: destroy_official_account::Request) -> Reply {
 }
 
 fn modify(cx: &mut Ctx<'_>, r: modify_official_account_base_info::Request) -> Reply {
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(
             modify_official_account_base_info::Error::OfficialAccountNotFound,
             "no such official account",
@@ -258,13 +262,7 @@ fn info(cx: &mut Ctx<'_>, r: get_official_account_info::Request) -> Reply {
 /// Subscribers by UserID, `Limit` at a time (all when absent). `Next` is the
 /// last UserID returned, "" once the list is exhausted.
 fn subscribers(cx: &mut Ctx<'_>, r: get_subscriber_info::Request) -> Reply {
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get(&r.official_account)
-    else {
+    let Some(oa) = account(cx, &r.official_account) else {
         return fail_with(
             get_subscriber_info::Error::OfficialAccountNotFound,
             "no such official account",
@@ -308,13 +306,7 @@ fn subscribe(cx: &mut Ctx<'_>, r: add_subscriber::Request) -> Reply {
         .map(|s| cx.st.has_account(&s.subscriber_account))
         .collect();
     let unix = cx.unix;
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(
             add_subscriber::Error::OfficialAccountNotFound,
             "no such official account",
@@ -350,13 +342,7 @@ fn subscribe(cx: &mut Ctx<'_>, r: add_subscriber::Request) -> Reply {
 
 /// `Result` per user: 1 removed, 2 was not a subscriber.
 fn unsubscribe(cx: &mut Ctx<'_>, r: delete_subscriber::Request) -> Reply {
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(
             delete_subscriber::Error::OfficialAccountNotFound,
             "no such official account",
@@ -382,13 +368,7 @@ fn unsubscribe(cx: &mut Ctx<'_>, r: delete_subscriber::Request) -> Reply {
 
 fn modify_subscriber(cx: &mut Ctx<'_>, r: modify_subscriber_info::Request) -> Reply {
     type E = modify_subscriber_info::Error;
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(E::OfficialAccountNotFound, "no such official account");
     };
     let Some(sub) = oa.subscribers.get_mut(&r.subscriber_account) else {
@@ -463,13 +443,7 @@ fn send(cx: &mut Ctx<'_>, r: send_official_account_msg::Request) -> Reply {
         return Ok(answer);
     }
     let unix = cx.unix;
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(
             send_official_account_msg::Error::GroupNotFound,
             "no such official account",
@@ -516,13 +490,7 @@ fn send(cx: &mut Ctx<'_>, r: send_official_account_msg::Request) -> Reply {
 /// already recalled) has the key.
 fn recall(cx: &mut Ctx<'_>, r: official_account_msg_recall::Request) -> Reply {
     type E = official_account_msg_recall::Error;
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get_mut(&r.official_account)
-    else {
+    let Some(oa) = account_mut(cx, &r.official_account) else {
         return fail_with(E::GroupNotFound, "no such official account");
     };
     let recall_ret_list = r
@@ -551,13 +519,7 @@ fn recall(cx: &mut Ctx<'_>, r: official_account_msg_recall::Request) -> Reply {
 /// empty page, which ends the walk).
 fn history(cx: &mut Ctx<'_>, r: official_account_msg_get_simple::Request) -> Reply {
     type E = official_account_msg_get_simple::Error;
-    let Some(oa) = cx
-        .st
-        .families
-        .official_account
-        .accounts
-        .get(&r.official_account)
-    else {
+    let Some(oa) = account(cx, &r.official_account) else {
         return fail_with(E::GroupNotFound, "no such official account");
     };
     let below = match r.last_msg_key.as_deref().filter(|k| !k.is_empty()) {

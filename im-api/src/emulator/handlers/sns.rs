@@ -649,26 +649,43 @@ fn delete_all(cx: &mut Ctx<'_>, r: friend_delete_all::Request) -> Reply {
     ok_empty()
 }
 
-/// For each target: whether `holds(from, to)` and (when `both`) whether
-/// `holds(to, from)`; `None` for a target that is not imported.
-fn directions(
+/// The result items of a check: for each target, `item(to, Some((a, b)))`
+/// with whether `holds(from, to)` and (when `both`) whether `holds(to,
+/// from)`; `item(to, None)` for a target that is not imported, which is
+/// also listed in the second vector (`Fail_Account`).
+fn check_targets<T>(
     cx: &Ctx<'_>,
     from: &str,
     targets: &[String],
     both: bool,
     holds: fn(&SnsState, &str, &str) -> bool,
-) -> Vec<(String, Option<(bool, bool)>)> {
+    mut item: impl FnMut(String, Option<(bool, bool)>) -> T,
+) -> (Vec<T>, Vec<String>) {
     let sns = &cx.st.families.sns;
-    targets
+    let mut failed = Vec::new();
+    let items = targets
         .iter()
         .map(|to| {
             let pair = cx
                 .st
                 .has_account(to)
                 .then(|| (holds(sns, from, to), both && holds(sns, to, from)));
-            (to.clone(), pair)
+            if pair.is_none() {
+                failed.push(to.clone());
+            }
+            item(to.clone(), pair)
         })
-        .collect()
+        .collect();
+    (items, failed)
+}
+
+/// A check item's code and info: 0 for a known target, else the endpoint's
+/// not-imported code.
+fn check_outcome(pair: Option<(bool, bool)>, not_imported: i64) -> (i64, Option<String>) {
+    match pair {
+        Some(_) => (0, Some(String::new())),
+        None => (not_imported, Some("the account is not imported".into())),
+    }
 }
 
 fn check(cx: &mut Ctx<'_>, r: friend_check::Request) -> Reply {
@@ -684,39 +701,28 @@ fn check(cx: &mut Ctx<'_>, r: friend_check::Request) -> Reply {
         FriendCheckType::Single => false,
         _ => return fail_with(E::RelationInvalidParameter, "unknown CheckType"),
     };
-    let mut info_item = Vec::new();
-    let mut fail_account = Vec::new();
-    let pairs = directions(
+    let code = E::RelationAccountNotImported.code();
+    let (info_item, fail_account) = check_targets(
         cx,
         &r.from_account,
         &r.to_account,
         both,
         SnsState::is_friend,
-    );
-    for (to, pair) in pairs {
-        let Some(pair) = pair else {
-            fail_account.push(to.clone());
-            info_item.push(FriendCheckResult {
+        |to, pair| {
+            let (result_code, result_info) = check_outcome(pair, code);
+            FriendCheckResult {
                 to_account: to,
-                relation: None,
-                result_code: E::RelationAccountNotImported.code(),
-                result_info: Some("the account is not imported".into()),
-            });
-            continue;
-        };
-        let relation = match pair {
-            (true, true) => FriendRelation::BothWay,
-            (true, false) => FriendRelation::AWithB,
-            (false, true) => FriendRelation::BWithA,
-            (false, false) => FriendRelation::NoRelation,
-        };
-        info_item.push(FriendCheckResult {
-            to_account: to,
-            relation: Some(relation),
-            result_code: 0,
-            result_info: Some(String::new()),
-        });
-    }
+                relation: pair.map(|p| match p {
+                    (true, true) => FriendRelation::BothWay,
+                    (true, false) => FriendRelation::AWithB,
+                    (false, true) => FriendRelation::BWithA,
+                    (false, false) => FriendRelation::NoRelation,
+                }),
+                result_code,
+                result_info,
+            }
+        },
+    );
     ok(&friend_check::Response {
         info_item,
         fail_account,
@@ -981,33 +987,28 @@ fn check_blocked(cx: &mut Ctx<'_>, r: black_list_check::Request) -> Reply {
         BlackCheckType::Single => false,
         _ => return fail_with(E::RelationInvalidParameter, "unknown CheckType"),
     };
-    let mut items = Vec::new();
-    let mut fail_account = Vec::new();
-    let pairs = directions(cx, &r.from_account, &r.to_account, both, SnsState::blocks);
-    for (to, pair) in pairs {
-        let Some(pair) = pair else {
-            fail_account.push(to.clone());
-            items.push(BlackListCheckResult {
+    let code = E::RelationAccountNotImported.code();
+    let (items, fail_account) = check_targets(
+        cx,
+        &r.from_account,
+        &r.to_account,
+        both,
+        SnsState::blocks,
+        |to, pair| {
+            let (result_code, result_info) = check_outcome(pair, code);
+            BlackListCheckResult {
                 to_account: to,
-                relation: None,
-                result_code: E::RelationAccountNotImported.code(),
-                result_info: Some("the account is not imported".into()),
-            });
-            continue;
-        };
-        let relation = match pair {
-            (true, true) => BlackRelation::BothWay,
-            (true, false) => BlackRelation::AWithB,
-            (false, true) => BlackRelation::BWithA,
-            (false, false) => BlackRelation::No,
-        };
-        items.push(BlackListCheckResult {
-            to_account: to,
-            relation: Some(relation),
-            result_code: 0,
-            result_info: Some(String::new()),
-        });
-    }
+                relation: pair.map(|p| match p {
+                    (true, true) => BlackRelation::BothWay,
+                    (true, false) => BlackRelation::AWithB,
+                    (false, true) => BlackRelation::BWithA,
+                    (false, false) => BlackRelation::No,
+                }),
+                result_code,
+                result_info,
+            }
+        },
+    );
     ok(&black_list_check::Response {
         black_list_check_item: items,
         fail_account,
