@@ -363,6 +363,36 @@ fn attr_limits(attrs: &BTreeMap<String, String>) -> Option<(AttrLimit, &'static 
     None
 }
 
+/// The code of an attribute limit in the endpoint's error enum `$e`.
+macro_rules! attr_limit_failed {
+    ($e:ty, $limit:expr, $info:expr) => {{
+        let code = match $limit {
+            AttrLimit::Key => <$e>::GroupAttrKeyTooLong,
+            AttrLimit::Value => <$e>::GroupAttrValueTooLong,
+            AttrLimit::Keys => <$e>::TooManyGroupAttrKeys,
+            AttrLimit::Total => <$e>::GroupAttrValuesTooLarge,
+        };
+        fail_with(code, $info)
+    }};
+}
+
+/// The group's attributes become `next`, unless the group's attribute
+/// writes are over their rate (`too_frequent`, the endpoint's code).
+fn write_attrs(
+    cx: &mut Ctx<'_>,
+    group_id: &str,
+    next: BTreeMap<String, String>,
+    too_frequent: impl crate::EndpointError,
+) -> Reply {
+    if !attr_write_allowed(cx, group_id) {
+        return fail_with(too_frequent, "over 5 attribute writes/s in this group");
+    }
+    if let Some(g) = cx.st.groups.get_mut(group_id) {
+        g.attributes = next;
+    }
+    ok_empty()
+}
+
 /// Attribute writes (modify, set, clear, delete) of one group share 5 per
 /// second; enforced when the emulator enforces rates.
 fn attr_write_allowed(cx: &mut Ctx<'_>, group_id: &str) -> bool {
@@ -409,24 +439,9 @@ fn attr_modify(cx: &mut Ctx<'_>, r: modify_group_attr::Request) -> Reply {
     let mut next = g.attributes.clone();
     next.extend(r.group_attr.into_iter().map(|a| (a.key, a.value)));
     if let Some((limit, info)) = attr_limits(&next) {
-        let code = match limit {
-            AttrLimit::Key => E::GroupAttrKeyTooLong,
-            AttrLimit::Value => E::GroupAttrValueTooLong,
-            AttrLimit::Keys => E::TooManyGroupAttrKeys,
-            AttrLimit::Total => E::GroupAttrValuesTooLarge,
-        };
-        return fail_with(code, info);
+        return attr_limit_failed!(E, limit, info);
     }
-    if !attr_write_allowed(cx, &r.group_id) {
-        return fail_with(
-            E::GroupAttrWriteFrequencyLimit,
-            "over 5 attribute writes/s in this group",
-        );
-    }
-    if let Some(g) = cx.st.groups.get_mut(&r.group_id) {
-        g.attributes = next;
-    }
-    ok_empty()
+    write_attrs(cx, &r.group_id, next, E::GroupAttrWriteFrequencyLimit)
 }
 
 /// Replace all attributes with the given ones.
@@ -438,24 +453,9 @@ fn attr_set(cx: &mut Ctx<'_>, r: set_group_attr::Request) -> Reply {
     let next: BTreeMap<String, String> =
         r.group_attr.into_iter().map(|a| (a.key, a.value)).collect();
     if let Some((limit, info)) = attr_limits(&next) {
-        let code = match limit {
-            AttrLimit::Key => E::GroupAttrKeyTooLong,
-            AttrLimit::Value => E::GroupAttrValueTooLong,
-            AttrLimit::Keys => E::TooManyGroupAttrKeys,
-            AttrLimit::Total => E::GroupAttrValuesTooLarge,
-        };
-        return fail_with(code, info);
+        return attr_limit_failed!(E, limit, info);
     }
-    if !attr_write_allowed(cx, &r.group_id) {
-        return fail_with(
-            E::GroupAttrWriteFrequencyLimit,
-            "over 5 attribute writes/s in this group",
-        );
-    }
-    if let Some(g) = cx.st.groups.get_mut(&r.group_id) {
-        g.attributes = next;
-    }
-    ok_empty()
+    write_attrs(cx, &r.group_id, next, E::GroupAttrWriteFrequencyLimit)
 }
 
 /// Remove every attribute (not for Community groups).
@@ -470,16 +470,12 @@ fn attr_clear(cx: &mut Ctx<'_>, r: clear_group_attr::Request) -> Reply {
             "Community groups cannot clear attributes",
         );
     }
-    if !attr_write_allowed(cx, &r.group_id) {
-        return fail_with(
-            E::GroupAttrWriteFrequencyLimit,
-            "over 5 attribute writes/s in this group",
-        );
-    }
-    if let Some(g) = cx.st.groups.get_mut(&r.group_id) {
-        g.attributes.clear();
-    }
-    ok_empty()
+    write_attrs(
+        cx,
+        &r.group_id,
+        BTreeMap::new(),
+        E::GroupAttrWriteFrequencyLimit,
+    )
 }
 
 /// Delete the named attributes; all must exist (10050 otherwise).
@@ -504,18 +500,11 @@ fn attr_delete(cx: &mut Ctx<'_>, r: delete_group_attr::Request) -> Reply {
             format!("no attribute {}", missing.key),
         );
     }
-    if !attr_write_allowed(cx, &r.group_id) {
-        return fail_with(
-            E::GroupAttrWriteFrequencyLimit,
-            "over 5 attribute writes/s in this group",
-        );
+    let mut next = g.attributes.clone();
+    for a in &r.group_attr {
+        next.remove(&a.key);
     }
-    if let Some(g) = cx.st.groups.get_mut(&r.group_id) {
-        for a in &r.group_attr {
-            g.attributes.remove(&a.key);
-        }
-    }
-    ok_empty()
+    write_attrs(cx, &r.group_id, next, E::GroupAttrWriteFrequencyLimit)
 }
 
 // ---------------------------------------------------------------- bans
