@@ -196,6 +196,11 @@ pub(crate) struct ConversationState {
 }
 
 impl ConversationState {
+    /// `account`'s conversation groups and marks (empty at first).
+    fn contacts_of(&mut self, account: &str) -> &mut Contacts {
+        self.contacts.entry(account.to_owned()).or_default()
+    }
+
     pub(crate) fn forget(&mut self, account: &str) {
         self.sessions.remove(account);
         self.contacts.remove(account);
@@ -451,12 +456,7 @@ fn create_group(cx: &mut Ctx<'_>, r: create_contact_group::Request) -> Reply {
         return fail_with(E::ConversationInvalidParameter, "GroupName is empty");
     }
     let st = &mut *cx.st;
-    let contacts = st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = st.families.conversation.contacts_of(&r.from_account);
     if contacts.id_of(&new.group_name).is_some() {
         return fail_with(
             E::ConversationInvalidParameter,
@@ -502,13 +502,7 @@ fn delete_group(cx: &mut Ctx<'_>, r: del_contact_group::Request) -> Reply {
             "From_Account is not imported",
         );
     }
-    let contacts = cx
-        .st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = cx.st.families.conversation.contacts_of(&r.from_account);
     let mut group_item = Vec::new();
     for name in &r.group_name {
         let Some(id) = contacts.id_of(name) else {
@@ -621,12 +615,7 @@ fn update_group(cx: &mut Ctx<'_>, r: update_contact_group::Request) -> Reply {
         );
     };
     let st = &mut *cx.st;
-    let contacts = st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = st.families.conversation.contacts_of(&r.from_account);
     let Some(id) = contacts.id_of(old) else {
         return fail_with(
             E::ContactGroupNotFound,
@@ -655,13 +644,7 @@ fn search(cx: &mut Ctx<'_>, r: search_contact_group::Request) -> Reply {
             "From_Account is not imported",
         );
     }
-    let contacts = cx
-        .st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = cx.st.families.conversation.contacts_of(&r.from_account);
     let contact_result_item = r
         .contact_item
         .iter()
@@ -684,13 +667,7 @@ fn mark(cx: &mut Ctx<'_>, r: mark_contact::Request) -> Reply {
         );
     }
     let now = cx.unix;
-    let contacts = cx
-        .st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = cx.st.families.conversation.contacts_of(&r.from_account);
     let result_item = r
         .mark_item
         .iter()
@@ -713,13 +690,7 @@ fn contact_groups(cx: &mut Ctx<'_>, r: get_contact_group::Request) -> Reply {
             "From_Account is not imported",
         );
     }
-    let contacts = cx
-        .st
-        .families
-        .conversation
-        .contacts
-        .entry(r.from_account.clone())
-        .or_default();
+    let contacts = cx.st.families.conversation.contacts_of(&r.from_account);
     let start = r.start_index as usize;
     let contact_item: Vec<ContactMarkInfo> = contacts
         .marks
