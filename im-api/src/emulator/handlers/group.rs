@@ -534,31 +534,7 @@ fn filter_app_data(m: &mut Map<String, Value>, wire: &str, allowed: &[String]) {
 }
 
 fn empty_record() -> GroupInfoResult {
-    GroupInfoResult {
-        group_id: String::new(),
-        error_code: 0,
-        error_info: None,
-        r#type: None,
-        name: None,
-        appid: None,
-        introduction: None,
-        notification: None,
-        face_url: None,
-        owner_account: None,
-        create_time: None,
-        info_seq: None,
-        last_info_time: None,
-        last_msg_time: None,
-        next_msg_seq: None,
-        member_num: None,
-        max_member_num: None,
-        apply_join_option: None,
-        invite_join_option: None,
-        mute_all_member: None,
-        shut_up_all_member: None,
-        app_defined_data: Vec::new(),
-        member_list: Vec::new(),
-    }
+    GroupInfoResult::new(String::new(), 0)
 }
 
 // ---------------------------------------------------------------- members
@@ -1030,30 +1006,7 @@ fn joined_match(g: &Group, who: &str, r: &get_joined_group_list::Request) -> boo
 
 /// A joined-group entry with only its ID.
 fn joined_base(id: &str) -> JoinedGroupInfo {
-    JoinedGroupInfo {
-        group_id: id.to_owned(),
-        r#type: None,
-        name: None,
-        introduction: None,
-        notification: None,
-        face_url: None,
-        owner_account: None,
-        create_time: None,
-        info_seq: None,
-        last_info_time: None,
-        last_msg_time: None,
-        next_msg_seq: None,
-        member_num: None,
-        max_member_num: None,
-        apply_join_option: None,
-        invite_join_option: None,
-        mute_all_member: None,
-        shut_up_all_member: None,
-        app_defined_data: Vec::new(),
-        support_topic: None,
-        gross_topic_next_msg_seq: None,
-        self_info: None,
-    }
+    JoinedGroupInfo::new(id)
 }
 
 /// One joined group with the fields the filters name (besides `GroupId`).
