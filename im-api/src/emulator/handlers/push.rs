@@ -9,15 +9,16 @@
 //! as a one-to-one message: pushes are not roamed). Every accepted push is
 //! recorded ([`PushTask`], `Emulator::pushes`) with who it selected. A repeat
 //! of a push (same `MsgRandom`, within 7 days, as the en page says) answers
-//! the first task's ID and delivers nothing again. 100 pushes per app per
-//! day (90047); the one-per-second pace (90024) is the rate check every
-//! endpoint gets from its spec.
+//! the first task's ID and delivers nothing again. The per-day quota (100,
+//! 90047) is read from the endpoint's spec; the one-per-second pace (90024)
+//! is the rate check every endpoint gets from its spec.
 
 use std::collections::{BTreeMap, HashMap};
 
 use serde_json::Value;
 
 use super::{Ctx, Table};
+use crate::EndpointMeta;
 use crate::api::{
     im_add_tag, im_get_attr, im_get_attr_name, im_get_tag, im_push, im_remove_all_tags,
     im_remove_attr, im_remove_tag, im_set_attr, im_set_attr_name,
@@ -31,8 +32,6 @@ use crate::types::{
 
 /// How long a `MsgRandom` names the same push task (the en page: 7 days).
 const DEDUP_SECS: i64 = 7 * 24 * 3600;
-/// Pushes per app per day by default (the pages; 90047 beyond).
-pub(super) const PUSHES_PER_DAY: u32 = 100;
 /// Tags one user may hold (the add-tag pages).
 pub(super) const MAX_TAGS_PER_USER: usize = 100;
 /// Bytes of a tag, an attribute name or an attribute value (the pages).
@@ -76,7 +75,7 @@ pub(super) struct Store {
     /// Account to tags, in the order added.
     pub tags: HashMap<String, Vec<String>>,
     /// (Unix day, pushes that day).
-    pub today: (i64, u32),
+    pub today: (i64, u64),
 }
 
 impl Store {
@@ -113,8 +112,9 @@ impl Store {
         self.today = (day, used + 1);
     }
 
-    pub fn pushes_left_today(&self, now: i64) -> bool {
-        self.today.0 != now.div_euclid(86_400) || self.today.1 < PUSHES_PER_DAY
+    /// Whether a push fits today's `per_day` pushes.
+    pub fn pushes_left_today(&self, now: i64, per_day: u64) -> bool {
+        self.today.0 != now.div_euclid(86_400) || self.today.1 < per_day
     }
 }
 
@@ -443,8 +443,8 @@ impl Refusal {
 pub(super) enum PushFailure {
     /// 90045.
     NotEnabled,
-    /// 90047.
-    DailyLimit,
+    /// 90047, with the day's quota.
+    DailyLimit(u64),
     /// 90020, 90022, 90033, 90039 or 90040.
     Refused(Refusal),
 }
@@ -458,9 +458,10 @@ macro_rules! push_failed {
                 <$e>::PushNotEnabled,
                 "pushing to all users is not enabled for this app",
             ),
-            PushFailure::DailyLimit => {
-                fail_with(<$e>::PushDailyLimitExceeded, "100 pushes today already")
-            }
+            PushFailure::DailyLimit(n) => fail_with(
+                <$e>::PushDailyLimitExceeded,
+                format!("{n} pushes today already"),
+            ),
             PushFailure::Refused(why) => {
                 let code = match &why {
                     Refusal::AttrsAndTags => <$e>::PushAttrsAndTagsExclusive,
@@ -571,7 +572,7 @@ pub(super) enum Service {
 /// A push to the accounts matching a condition.
 pub(super) struct ByCondition {
     pub service: Service,
-    pub endpoint: &'static str,
+    pub meta: &'static EndpointMeta,
     /// How long the same `MsgRandom` is the same task.
     pub dedup_secs: i64,
     pub from: Option<String>,
@@ -585,11 +586,19 @@ pub(super) struct ByCondition {
 /// day's count), then the task: its ID, or the earlier task's for a repeat.
 pub(super) fn push_by_condition(cx: &mut Ctx<'_>, p: ByCondition) -> Result<String, PushFailure> {
     let now = cx.unix;
+    let endpoint = &p.meta.path[4..];
+    // The spec's per-day quota of the endpoint (100 by default on both pages).
+    let per_day = p
+        .meta
+        .quotas
+        .iter()
+        .find(|q| q.window_secs == 86_400 && q.count.is_none())
+        .map_or(u64::MAX, |q| q.limit);
     let st = &cx.st.families.push;
     if !st.enabled {
         return Err(PushFailure::NotEnabled);
     }
-    if let Some(t) = st.repeat(p.endpoint, p.random, now, p.dedup_secs) {
+    if let Some(t) = st.repeat(endpoint, p.random, now, p.dedup_secs) {
         return Ok(t.task_id.clone());
     }
     let store = match p.service {
@@ -597,8 +606,8 @@ pub(super) fn push_by_condition(cx: &mut Ctx<'_>, p: ByCondition) -> Result<Stri
         Service::TimPush => &st.tim,
     };
     let sel = Selector::new(store, p.condition).map_err(PushFailure::Refused)?;
-    if !store.pushes_left_today(now) {
-        return Err(PushFailure::DailyLimit);
+    if !store.pushes_left_today(now, per_day) {
+        return Err(PushFailure::DailyLimit(per_day));
     }
     let from = p.from.unwrap_or_else(|| cx.caller.to_owned());
     // Every account (and, for timpush, RegistrationID) but the sender, sorted, each once.
@@ -621,7 +630,7 @@ pub(super) fn push_by_condition(cx: &mut Ctx<'_>, p: ByCondition) -> Result<Stri
     Ok(record(
         cx,
         PushTask {
-            endpoint: p.endpoint,
+            endpoint,
             task_id: String::new(),
             from,
             random: p.random,
@@ -637,7 +646,7 @@ pub(super) fn push_by_condition(cx: &mut Ctx<'_>, p: ByCondition) -> Result<Stri
 fn push(cx: &mut Ctx<'_>, r: im_push::Request) -> Reply {
     let push = ByCondition {
         service: Service::AllMember,
-        endpoint: &im_push::META.path[4..],
+        meta: &im_push::META,
         dedup_secs: DEDUP_SECS,
         from: r.from_account,
         random: r.msg_random.unwrap_or_default(),

@@ -386,7 +386,7 @@ fn clear_tags(cx: &mut Ctx<'_>, r: clear_all_tags::Request) -> Reply {
 fn push_all(cx: &mut Ctx<'_>, r: push::Request) -> Reply {
     let call = ByCondition {
         service: Service::TimPush,
-        endpoint: &push::META.path[4..],
+        meta: &push::META,
         dedup_secs: DEDUP_SECS,
         from: r.from_account,
         random: r.msg_random.unwrap_or_default(),
