@@ -106,6 +106,14 @@ impl TypeDef {
             Self::Union(u) => u.external,
         }
     }
+    /// The named types its fields or variants refer to (directly).
+    pub fn refs(&self) -> Vec<&str> {
+        match self {
+            Self::Struct(s) => s.fields.iter().filter_map(|f| f.ty.named()).collect(),
+            Self::Union(u) => u.variants.iter().filter_map(|v| v.ty.named()).collect(),
+            Self::Enum(_) => Vec::new(),
+        }
+    }
     pub fn directions_mut(&mut self) -> &mut Directions {
         match self {
             Self::Struct(s) => &mut s.directions,

@@ -46,22 +46,8 @@ pub(super) fn compute(spec: &mut Spec) {
             continue;
         }
         *slot = true;
-        match spec.type_def(&name) {
-            Some(TypeDef::Struct(s)) => {
-                for f in &s.fields {
-                    if let Some(n) = f.ty.named() {
-                        stack.push((n.to_owned(), ser));
-                    }
-                }
-            }
-            Some(TypeDef::Union(u)) => {
-                for v in &u.variants {
-                    if let Some(n) = v.ty.named() {
-                        stack.push((n.to_owned(), ser));
-                    }
-                }
-            }
-            _ => {}
+        if let Some(t) = spec.type_def(&name) {
+            stack.extend(t.refs().into_iter().map(|n| (n.to_owned(), ser)));
         }
     }
     for t in &mut spec.types {

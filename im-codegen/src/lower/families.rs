@@ -49,22 +49,8 @@ fn reachable(spec: &Spec, mut stack: Vec<String>) -> BTreeSet<String> {
         if !seen.insert(name.clone()) {
             continue;
         }
-        match spec.type_def(&name) {
-            Some(TypeDef::Struct(s)) => {
-                stack.extend(
-                    s.fields
-                        .iter()
-                        .filter_map(|f| f.ty.named().map(str::to_owned)),
-                );
-            }
-            Some(TypeDef::Union(u)) => {
-                stack.extend(
-                    u.variants
-                        .iter()
-                        .filter_map(|v| v.ty.named().map(str::to_owned)),
-                );
-            }
-            _ => {}
+        if let Some(t) = spec.type_def(&name) {
+            stack.extend(t.refs().into_iter().map(str::to_owned));
         }
     }
     seen
